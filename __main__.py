@@ -1,0 +1,82 @@
+"""spark-on-eks composition root: validate the stack config, build the components, export outputs."""
+
+import pulumi
+import pulumi_aws as aws
+
+from components.cluster.component import Cluster, ClusterArgs, SystemNodeGroupArgs
+from components.network.component import Network, NetworkArgs
+from components.tagging import platform_tags
+from sparkeks.config.loader import ConfigError, load_stack_config, runtime_config
+from sparkeks.regions import REGIONS
+
+stack = pulumi.get_stack()
+try:
+    config = load_stack_config(stack, runtime_config())
+except ConfigError as err:
+    # Raised before any resource is registered; RunError prints the lines without a traceback.
+    raise pulumi.RunError(str(err)) from err
+
+region = REGIONS[config.region]
+cluster_name = config.resolved_cluster_name(stack)
+tags = platform_tags(pulumi.get_project(), stack, config.environment, config.tags)
+
+aws_provider = aws.Provider("aws", region=config.region, default_tags=aws.ProviderDefaultTagsArgs(tags=tags))
+with_aws = pulumi.ResourceOptions(providers=[aws_provider])
+
+network = Network(
+    "network",
+    NetworkArgs(
+        cluster_name=cluster_name,
+        region=config.region,
+        cidr=config.network.cidr,
+        zones=config.network.zones,
+        nat_strategy=config.network.nat_strategy,
+        private_subnet_prefix=config.network.private_subnet_prefix,
+        public_subnet_prefix=config.network.public_subnet_prefix,
+        interface_endpoints=config.network.interface_endpoints,
+    ),
+    opts=with_aws,
+)
+
+nodes = config.cluster.system_node_group
+cluster = Cluster(
+    "cluster",
+    ClusterArgs(
+        name=cluster_name,
+        region=config.region,
+        partition=region.partition,
+        kubernetes_version=config.cluster.kubernetes_version,
+        support_type=config.cluster.support_type,
+        vpc_id=network.vpc_id,
+        private_subnet_ids=network.private_subnet_ids,
+        service_cidr=config.cluster.service_cidr,
+        system_node_group=SystemNodeGroupArgs(
+            instance_types=nodes.instance_types,
+            architecture=nodes.architecture,
+            min_size=nodes.min_size,
+            desired_size=nodes.desired_size,
+            max_size=nodes.max_size,
+            disk_size_gib=nodes.disk_size_gib,
+        ),
+        log_types=config.cluster.log_types,
+        log_retention_days=config.cluster.log_retention_days,
+        public_access_cidrs=config.cluster.public_access_cidrs,
+        admin_principals=config.cluster.admin_principals,
+        bootstrap_creator_admin=config.cluster.bootstrap_creator_admin,
+        protect=config.protect_state,
+        tags=tags,
+    ),
+    opts=with_aws,
+)
+
+pulumi.export("region", config.region)
+pulumi.export("zones", config.network.zones)
+pulumi.export("vpcId", network.vpc_id)
+pulumi.export("privateSubnetIds", network.private_subnet_ids)
+pulumi.export("publicSubnetIds", network.public_subnet_ids)
+pulumi.export("clusterName", cluster.name)
+pulumi.export("clusterEndpoint", cluster.endpoint)
+pulumi.export("clusterSecurityGroupId", cluster.cluster_security_group_id)
+pulumi.export("oidcIssuer", cluster.oidc_issuer)
+pulumi.export("kubeconfig", cluster.kubeconfig)
+pulumi.export("updateKubeconfigCommand", cluster.name.apply(lambda n: f"aws eks update-kubeconfig --name {n} --region {config.region}"))

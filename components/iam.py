@@ -1,0 +1,32 @@
+"""Pure IAM document builders shared by every component (plain dicts, JSON-encoded by callers)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+POLICY_VERSION = "2012-10-17"
+
+
+def policy_document(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": POLICY_VERSION, "Statement": list(statements)}
+
+
+def to_json(document: dict[str, Any]) -> str:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"))
+
+
+def service_trust_policy(service: str, *, tag_session: bool = False) -> dict[str, Any]:
+    """Trust policy letting one AWS service principal assume the role."""
+    actions = ["sts:AssumeRole", "sts:TagSession"] if tag_session else "sts:AssumeRole"
+    return policy_document({"Effect": "Allow", "Principal": {"Service": service}, "Action": actions})
+
+
+def pod_identity_trust_policy() -> dict[str, Any]:
+    """Trust policy for a role handed to pods by EKS Pod Identity (session tags carry the pod's identity)."""
+    return service_trust_policy("pods.eks.amazonaws.com", tag_session=True)
+
+
+def managed_policy_arn(partition: str, name: str) -> str:
+    """ARN of an AWS-managed policy; `name` may include a path such as `service-role/...`."""
+    return f"arn:{partition}:iam::aws:policy/{name}"

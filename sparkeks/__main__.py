@@ -1,0 +1,5 @@
+import sys
+
+from sparkeks.cli import main
+
+sys.exit(main())

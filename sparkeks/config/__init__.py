@@ -1,0 +1,1 @@
+"""Stack configuration: the typed model and the loader that turns raw Pulumi config into it."""

@@ -1,0 +1,163 @@
+"""Turn a stack's raw Pulumi config into a validated `StackConfig`, or one error line per problem.
+
+Pulumi hands a program its config as strings, with structured values JSON-encoded. The same raw form
+comes from the Pulumi CLI (`pulumi up`) and from the offline plan, so both report identical errors:
+
+    stacks/Pulumi.dev.yaml: spark-on-eks:network.natStrategy: "perzone": must be one of 'perZone', 'single' or 'none'
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sparkeks.config.model import PROJECT, StackConfig
+from sparkeks.regions import REGIONS
+
+# Top-level keys whose values are plain strings even when they look like JSON numbers.
+_STRING_KEYS = {"environment", "clusterName"}
+
+
+class ConfigError(Exception):
+    """Invalid stack configuration; `problems` holds one ready-to-print line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def stack_file(stack: str) -> str:
+    return f"stacks/Pulumi.{stack}.yaml"
+
+
+def _decode(name: str, value: Any) -> Any:
+    if not isinstance(value, str) or name in _STRING_KEYS:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _render(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str) if value is not None else "(missing)"
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _model_at(path: list[str | int]) -> type[BaseModel] | None:
+    """The model class found at an error location, walking by field aliases."""
+    model: type[BaseModel] = StackConfig
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
+
+
+def _key(path: list[str | int]) -> str:
+    if path and path[0] == "region":
+        return "aws:region"
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return f"{PROJECT}:{text}"
+
+
+def _reason(error: Mapping[str, Any], path: list[str | int]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "stack_config":
+        return ctx["reason"]
+    if kind == "extra_forbidden":
+        model = _model_at(path[:-1])
+        allowed = sorted((f.alias or n) for n, f in model.model_fields.items()) if model else []
+        if path[:-1] == []:
+            allowed = [a for a in allowed if a != "region"]
+        close = difflib.get_close_matches(str(path[-1]), allowed, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"unknown key; {hint}allowed keys: {', '.join(allowed)}"
+    if kind == "missing":
+        return "is required"
+    if kind == "literal_error":
+        return f"must be one of {ctx['expected']}"
+    simple = {
+        "int_type": "must be a whole number",
+        "string_type": "must be a string",
+        "bool_type": "must be true or false",
+        "list_type": "must be a list",
+        "dict_type": "must be a mapping of keys to values",
+        "model_type": "must be a mapping of keys to values",
+        "model_attributes_type": "must be a mapping of keys to values",
+    }
+    if kind in simple:
+        return simple[kind]
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx['ge']}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx['le']}"
+    if kind == "too_short":
+        return f"must have at least {ctx['min_length']} entries"
+    if kind == "too_long":
+        return f"must have at most {ctx['max_length']} entries"
+    return error["msg"]
+
+
+def _problem_lines(stack: str, err: ValidationError) -> list[str]:
+    lines = []
+    for error in err.errors(include_url=False):
+        path = list(error["loc"])
+        value = error.get("input")
+        ctx = error.get("ctx") or {}
+        if "key" in ctx:
+            path += ctx["key"].split(".")
+            value = ctx["value"]
+        if error["type"] == "missing":
+            value = None
+        lines.append(f"{stack_file(stack)}: {_key(path)}: {_render(value)}: {_reason(error, path)}")
+    return lines
+
+
+def load_stack_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
+    """Validate raw config (`{"aws:region": "us-east-1", "spark-on-eks:network": "{...}"}`)."""
+    data: dict[str, Any] = {}
+    for full_key, value in raw.items():
+        namespace, _, name = full_key.partition(":")
+        if full_key == "aws:region":
+            data["region"] = value
+        elif namespace == PROJECT:
+            data[name] = _decode(name, value)
+    problems: list[str] = []
+    region = REGIONS.get(data.get("region", ""))
+    if "region" not in data:
+        problems.append(f"{stack_file(stack)}: aws:region: (missing): is required, e.g. `pulumi config set aws:region us-east-1`")
+    elif region is None:
+        problems.append(
+            f"{stack_file(stack)}: aws:region: {_render(data['region'])}: unknown region; known: {', '.join(sorted(REGIONS))}"
+        )
+    # Validate the rest even when the region is bad, so every problem is reported at once.
+    data.setdefault("region", next(iter(REGIONS)) if region is None else region.name)
+    # Sections left out still go through validation, so defaults that depend on the region resolve.
+    data.setdefault("network", {})
+    try:
+        config = StackConfig.model_validate(data, context={"region": region})
+    except ValidationError as err:
+        problems += _problem_lines(stack, err)
+        raise ConfigError(problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def runtime_config() -> dict[str, Any]:
+    """All config the Pulumi engine passed this program, as raw key -> string."""
+    from pulumi.runtime import config as runtime
+
+    return {**runtime.get_config_env(), **runtime.CONFIG.get()}

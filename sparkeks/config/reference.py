@@ -1,0 +1,68 @@
+"""The stack config reference table, generated from the model so the README cannot drift from it."""
+
+from __future__ import annotations
+
+import json
+import typing
+from typing import Any
+
+from annotated_types import Ge, Le
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from sparkeks.config.model import PROJECT, StackConfig
+
+
+def _type_name(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Literal:
+        return " \\| ".join(f"`{a}`" for a in args)
+    if origin is typing.Annotated:
+        return _type_name(args[0])
+    if origin in (list, tuple):
+        return f"list of {_type_name(args[0])}"
+    if origin is dict:
+        return f"map of {_type_name(args[0])} to {_type_name(args[1])}"
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return " or ".join(_type_name(a) for a in args if a is not type(None))
+    return {str: "string", int: "integer", bool: "boolean"}.get(annotation, getattr(annotation, "__name__", str(annotation)))
+
+
+def _bounds(field: FieldInfo) -> str:
+    low = next((m.ge for m in field.metadata if isinstance(m, Ge)), None)
+    high = next((m.le for m in field.metadata if isinstance(m, Le)), None)
+    return f" ({low}-{high})" if low is not None and high is not None else ""
+
+
+def _default(field: FieldInfo) -> str:
+    if field.is_required():
+        return "required"
+    documented = (field.json_schema_extra or {}).get("documented_default")  # type: ignore[union-attr]
+    if documented:
+        return str(documented)
+    value = field.default_factory() if field.default_factory is not None else field.default  # type: ignore[call-arg]
+    if value is PydanticUndefined or value is None:
+        return "see description"
+    if value == [] or value == {}:
+        return "empty"
+    return f"`{json.dumps(value)}`"
+
+
+def _rows(model: type[BaseModel], prefix: str) -> list[str]:
+    rows = []
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        annotation = field.annotation
+        full_key = "aws:region" if (model is StackConfig and name == "region") else f"{prefix}{key}"
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            rows += _rows(annotation, f"{full_key}.")
+            continue
+        rows.append(f"| `{full_key}` | {_type_name(annotation)}{_bounds(field)} | {_default(field)} | {field.description} |")
+    return rows
+
+
+def reference_table() -> str:
+    header = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    return "\n".join(header + _rows(StackConfig, f"{PROJECT}:")) + "\n"

@@ -1,0 +1,115 @@
+"""A mock resource monitor that records every registration the way the engine would receive it."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+
+SECRET = "[secret]"
+UNKNOWN = "[unknown]"
+
+
+def urn_ref(urn: str) -> str:
+    """`urn:pulumi:stack::project::parent$type::name` -> `type::name`."""
+    if not urn:
+        return ""
+    _, _, qualified_type, name = urn.split("::", 3)
+    return f"{qualified_type.split('$')[-1]}::{name}"
+
+
+def plain(value: Any) -> Any:
+    """A wire value (Struct already turned into dicts) as plain JSON with secrets masked."""
+    if isinstance(value, dict):
+        sig = value.get(rpc._special_sig_key)
+        if sig == rpc._special_secret_sig:
+            return SECRET
+        if sig == rpc._special_resource_sig:
+            return urn_ref(value.get("urn", ""))
+        if sig == rpc._special_output_value_sig:
+            if value.get("secret"):
+                return SECRET
+            return plain(value["value"]) if "value" in value else UNKNOWN
+        if sig == rpc._special_asset_sig or sig == rpc._special_archive_sig:
+            return {k: plain(v) for k, v in value.items() if k != rpc._special_sig_key}
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value == rpc.UNKNOWN:
+        return UNKNOWN
+    return value
+
+
+def struct_to_plain(struct: struct_pb2.Struct) -> dict[str, Any]:
+    return plain(json_format.MessageToDict(struct))
+
+
+@dataclass
+class Registration:
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    inputs: dict[str, Any]
+    options: dict[str, Any]
+    urn: str = ""
+
+
+class PlanMonitor(MockMonitor):
+    """Records registrations; delegates creation to the simulated cloud (the `Mocks`)."""
+
+    def __init__(self, mocks):
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+        self.stack_outputs: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._stack_urn = ""
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            self._stack_urn = response.urn
+            return response
+        options: dict[str, Any] = {
+            "protect": bool(request.protect),
+            "retainOnDelete": bool(request.retainOnDelete),
+            "dependsOn": sorted({urn_ref(u) for u in request.dependencies}),
+        }
+        if request.provider:
+            # A provider reference is `<provider urn>::<provider id>`.
+            options["provider"] = urn_ref(request.provider.rsplit("::", 1)[0])
+        if request.ignoreChanges:
+            options["ignoreChanges"] = sorted(request.ignoreChanges)
+        if request.replaceOnChanges:
+            options["replaceOnChanges"] = sorted(request.replaceOnChanges)
+        if request.deleteBeforeReplaceDefined:
+            options["deleteBeforeReplace"] = bool(request.deleteBeforeReplace)
+        if request.additionalSecretOutputs:
+            options["additionalSecretOutputs"] = sorted(request.additionalSecretOutputs)
+        parent = urn_ref(request.parent) or None
+        if parent == urn_ref(self._stack_urn):
+            parent = None
+        record = Registration(
+            type=request.type,
+            name=request.name,
+            parent=parent,
+            custom=bool(request.custom),
+            inputs=struct_to_plain(request.object),
+            options=options,
+            urn=response.urn,
+        )
+        with self._lock:
+            self.registrations.append(record)
+        return response
+
+    def RegisterResourceOutputs(self, request):
+        if request.urn == self._stack_urn:
+            with self._lock:
+                self.stack_outputs = struct_to_plain(request.outputs)
+        return super().RegisterResourceOutputs(request)

@@ -1,0 +1,159 @@
+"""Run the real Pulumi program (`__main__.py`) against the simulated account, no engine needed.
+
+The stack's YAML file is read the way the Pulumi CLI reads it and handed to the program as raw config,
+so the program cannot tell the difference, and invalid config fails here exactly as under `pulumi up`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import runpy
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Stands in for secure config values: the offline plan cannot decrypt them and never prints them.
+SECRET_PLACEHOLDER = "offline-plan-secret-placeholder"
+
+
+class PlanError(Exception):
+    """The plan could not be made; `lines` are for the user, `exit_code` for the shell."""
+
+    def __init__(self, lines: list[str], exit_code: int = 2):
+        self.lines = lines
+        self.exit_code = exit_code
+        super().__init__("\n".join(lines))
+
+
+@dataclass
+class StackInput:
+    project: str
+    stack: str
+    config: dict[str, str]
+    secret_keys: list[str]
+
+
+@dataclass
+class Plan:
+    project: str
+    stack: str
+    resources: list[dict[str, Any]]
+    outputs: dict[str, Any]
+
+
+def _strip_secure(value: Any) -> tuple[Any, bool]:
+    """Replace `{secure: ...}` values (at any depth) with a placeholder; say whether any was found."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECRET_PLACEHOLDER, True
+        found = False
+        out = {}
+        for k, v in value.items():
+            out[k], inner = _strip_secure(v)
+            found |= inner
+        return out, found
+    if isinstance(value, list):
+        pairs = [_strip_secure(v) for v in value]
+        return [v for v, _ in pairs], any(f for _, f in pairs)
+    return value, False
+
+
+def _as_config_string(value: Any) -> str:
+    # The CLI passes strings as-is and everything else JSON-encoded.
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def read_stack(stack: str, project_dir: Path = PROJECT_ROOT) -> StackInput:
+    project_file = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    project = project_file["name"]
+    config_dir = project_dir / project_file.get("stackConfigDir", ".")
+    path = config_dir / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
+        raise PlanError([f"{path.relative_to(project_dir)}: no such stack file; stacks: {', '.join(known) or 'none'}"])
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        raise PlanError([f"{path.relative_to(project_dir)}{where}: not valid YAML: {getattr(err, 'problem', err)}"]) from None
+    raw = document.get("config") or {}
+    if not isinstance(raw, dict):
+        raise PlanError([f"{path.relative_to(project_dir)}: config: must be a mapping of keys to values"])
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in raw.items():
+        full_key = key if ":" in key else f"{project}:{key}"
+        value, secret = _strip_secure(value)
+        config[full_key] = _as_config_string(value)
+        if secret:
+            secret_keys.append(full_key)
+    return StackInput(project=project, stack=stack, config=config, secret_keys=sorted(secret_keys))
+
+
+def _tree_key(by_ref: dict[str, dict[str, Any]], resource: dict[str, Any]) -> tuple:
+    path = []
+    node: dict[str, Any] | None = resource
+    while node is not None:
+        path.append((node["type"], node["name"]))
+        node = by_ref.get(node["parent"]) if node["parent"] else None
+    return tuple(reversed(path))
+
+
+def run_plan(stack: str, project_dir: Path = PROJECT_ROOT) -> Plan:
+    """Execute the program for `stack` under the simulated account and return what it registered."""
+    stack_input = read_stack(stack, project_dir)
+
+    from pulumi.runtime import config as runtime_config
+    from pulumi.runtime import mocks, settings
+    from pulumi.runtime.stack import run_in_stack
+    from pulumi.runtime.sync_await import _sync_await
+
+    from sparkeks.config.loader import ConfigError
+    from sparkeks.plan.cloud import SimulatedAws
+    from sparkeks.plan.monitor import PlanMonitor
+    from sparkeks.regions import REGIONS
+
+    region = REGIONS.get(stack_input.config.get("aws:region", ""), REGIONS["us-east-1"])
+    monitor = PlanMonitor(SimulatedAws(region))
+    settings.configure(
+        mocks.MockSettings(
+            monitor=monitor,
+            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+            engine=mocks.MockEngine(logging.getLogger("sparkeks.plan")),
+            project=stack_input.project,
+            stack=stack,
+            dry_run=False,  # an update, not a preview: every output the simulated account returns is known
+            organization="organization",
+            callbacks=None,
+            root_directory=str(project_dir),
+        )
+    )
+    settings.ROOT.set(None)
+    runtime_config.set_all_config(stack_input.config, stack_input.secret_keys)
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+
+    main = str(project_dir / "__main__.py")
+    try:
+        _sync_await(run_in_stack(lambda: runpy.run_path(main, run_name="__main__")))
+    except Exception as err:  # noqa: BLE001 - config errors become user messages, the rest propagates
+        cause: BaseException | None = err
+        while cause is not None and not isinstance(cause, ConfigError):
+            cause = cause.__cause__
+        if isinstance(cause, ConfigError):
+            raise PlanError(cause.problems) from None
+        raise
+
+    resources = [
+        {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs, "options": r.options}
+        for r in monitor.registrations
+    ]
+    by_ref = {f"{r['type']}::{r['name']}": r for r in resources}
+    resources.sort(key=lambda r: _tree_key(by_ref, r))
+    return Plan(project=stack_input.project, stack=stack, resources=resources, outputs=monitor.stack_outputs)

@@ -1,0 +1,136 @@
+"""Write a `Plan` to disk: inventory.json, manifests/, helm/ and summary.md. Byte-stable across runs."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sparkeks.plan.runner import Plan
+
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+_NOT_MANIFESTS = ("pulumi:providers:", "kubernetes:helm.sh/", "kubernetes:yaml:", "kubernetes:kustomize:")
+_MANIFEST_HEAD = ("apiVersion", "kind", "metadata")
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block-style YAML; multi-line strings (scripts, JSON documents) as literal blocks."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def to_yaml(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120, allow_unicode=True)
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
+def is_manifest(resource: dict[str, Any]) -> bool:
+    return resource["type"].startswith("kubernetes:") and not resource["type"].startswith(_NOT_MANIFESTS)
+
+
+def manifest_of(resource: dict[str, Any]) -> dict[str, Any]:
+    inputs = _sorted(resource["inputs"])
+    head = {k: inputs[k] for k in _MANIFEST_HEAD if k in inputs}
+    return {**head, **{k: v for k, v in inputs.items() if k not in _MANIFEST_HEAD}}
+
+
+def manifest_filename(manifest: dict[str, Any], fallback: str) -> str:
+    meta = manifest.get("metadata") or {}
+    parts = [manifest.get("kind", "object").lower(), meta.get("namespace"), meta.get("name") or fallback]
+    return re.sub(r"[^a-z0-9._-]", "_", ".".join(p for p in parts if p).lower()) + ".yaml"
+
+
+def helm_release_of(resource: dict[str, Any]) -> dict[str, Any]:
+    inputs = resource["inputs"]
+    return {
+        "release": inputs.get("name", resource["name"]),
+        "chart": inputs.get("chart"),
+        "repository": (inputs.get("repositoryOpts") or {}).get("repo"),
+        "version": inputs.get("version"),
+        "namespace": inputs.get("namespace"),
+        "values": _sorted(inputs.get("values") or {}),
+    }
+
+
+def inventory_of(plan: Plan) -> dict[str, Any]:
+    return {
+        "project": plan.project,
+        "stack": plan.stack,
+        "resources": [_sorted(r) for r in plan.resources],
+        "outputs": _sorted(plan.outputs),
+    }
+
+
+def summary_of(plan: Plan) -> str:
+    counts = Counter(r["type"] for r in plan.resources)
+    lines = [
+        f"# Offline plan: {plan.project} / {plan.stack}",
+        "",
+        f"{len(plan.resources)} resources ({sum(1 for r in plan.resources if is_manifest(r))} Kubernetes objects, "
+        f"{counts.get(HELM_RELEASE, 0)} Helm releases).",
+        "",
+        "## Resources by type",
+        "",
+        "| type | count |",
+        "|---|---:|",
+        *(f"| `{t}` | {n} |" for t, n in sorted(counts.items())),
+        "",
+        "## Component tree",
+        "",
+    ]
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for resource in plan.resources:
+        children.setdefault(resource["parent"], []).append(resource)
+
+    def walk(parent: str | None, depth: int) -> None:
+        for child in children.get(parent, []):
+            ref = f"{child['type']}::{child['name']}"
+            flags = [f for f in ("protect", "retainOnDelete") if child["options"].get(f)]
+            suffix = f" ({', '.join(flags)})" if flags else ""
+            lines.append(f"{'  ' * depth}- `{child['name']}` {child['type']}{suffix}")
+            walk(ref, depth + 1)
+
+    walk(None, 0)
+    lines += ["", "## Stack outputs", ""]
+    lines += [f"- `{k}`: {json.dumps(v, sort_keys=True)}" for k, v in sorted(plan.outputs.items())]
+    return "\n".join(lines) + "\n"
+
+
+def write_plan(plan: Plan, out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # Only what a previous plan wrote is removed, so a mistyped --out cannot wipe unrelated files.
+    for stale in ("manifests", "helm"):
+        shutil.rmtree(out_dir / stale, ignore_errors=True)
+    (out_dir / "manifests").mkdir()
+    (out_dir / "helm").mkdir()
+
+    (out_dir / "inventory.json").write_text(json.dumps(inventory_of(plan), indent=2) + "\n")
+    for resource in plan.resources:
+        if resource["type"] == HELM_RELEASE:
+            release = helm_release_of(resource)
+            (out_dir / "helm" / f"{release['release']}.yaml").write_text(to_yaml(release))
+        elif is_manifest(resource):
+            manifest = manifest_of(resource)
+            path = out_dir / "manifests" / manifest_filename(manifest, resource["name"])
+            if path.exists():
+                raise ValueError(f"two Kubernetes objects would both be written to {path.name}")
+            path.write_text(to_yaml(manifest))
+    (out_dir / "summary.md").write_text(summary_of(plan))
