@@ -11,7 +11,7 @@ from sparkeks.regions import REGIONS
 
 stack = pulumi.get_stack()
 try:
-    config = load_stack_config(stack, runtime_config())
+    config = load_stack_config(stack, *runtime_config())
 except ConfigError as err:
     # Raised before any resource is registered; RunError prints the lines without a traceback.
     raise pulumi.RunError(str(err)) from err

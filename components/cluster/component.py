@@ -136,7 +136,7 @@ class Cluster(pulumi.ComponentResource):
         )
         # Karpenter puts its nodes in the cluster security group it discovers by this tag.
         aws.ec2.Tag(
-            f"{name}-cluster-sg-discovery",
+            f"{name}-sg-discovery",
             resource_id=cluster.vpc_config.cluster_security_group_id,
             key=KARPENTER_DISCOVERY,
             value=args.name,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -125,16 +125,35 @@ def _problem_lines(stack: str, err: ValidationError) -> list[str]:
     return lines
 
 
-def load_stack_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
-    """Validate raw config (`{"aws:region": "us-east-1", "spark-on-eks:network": "{...}"}`)."""
+def secret_capable_keys() -> set[str]:
+    """Top-level keys whose model fields are built to carry secrets (and are handled as Pulumi secrets)."""
+    return {
+        field.alias or name
+        for name, field in StackConfig.model_fields.items()
+        if (field.json_schema_extra or {}).get("secret")  # type: ignore[union-attr]
+    }
+
+
+def load_stack_config(stack: str, raw: Mapping[str, Any], secret_keys: Collection[str] = ()) -> StackConfig:
+    """Validate raw config (`{"aws:region": "us-east-1", "spark-on-eks:network": "{...}"}`).
+
+    `secret_keys` are the keys Pulumi holds encrypted. Only settings built for secrets may be secret:
+    anything else would be copied in clear into resource inputs and state, so it is refused.
+    """
     data: dict[str, Any] = {}
+    problems: list[str] = []
+    allowed_secrets = secret_capable_keys()
     for full_key, value in raw.items():
         namespace, _, name = full_key.partition(":")
         if full_key == "aws:region":
             data["region"] = value
         elif namespace == PROJECT:
             data[name] = _decode(name, value)
-    problems: list[str] = []
+            if full_key in secret_keys and name not in allowed_secrets:
+                problems.append(
+                    f"{stack_file(stack)}: {full_key}: [secret]: is not a secret setting and would be stored in clear; "
+                    f"set it without --secret (settings that take secrets: {', '.join(sorted(allowed_secrets)) or 'none yet'})"
+                )
     region = REGIONS.get(data.get("region", ""))
     if "region" not in data:
         problems.append(f"{stack_file(stack)}: aws:region: (missing): is required, e.g. `pulumi config set aws:region us-east-1`")
@@ -156,8 +175,10 @@ def load_stack_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
     return config
 
 
-def runtime_config() -> dict[str, Any]:
-    """All config the Pulumi engine passed this program, as raw key -> string."""
+def runtime_config() -> tuple[dict[str, Any], set[str]]:
+    """All config the Pulumi engine passed this program (raw key -> string), and which keys are secret."""
     from pulumi.runtime import config as runtime
 
-    return {**runtime.get_config_env(), **runtime.CONFIG.get()}
+    raw = {**runtime.get_config_env(), **runtime.CONFIG.get()}
+    secret = set(runtime.get_config_secret_keys_env()) | set(runtime._SECRET_KEYS.get())
+    return raw, secret

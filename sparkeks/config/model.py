@@ -352,8 +352,10 @@ class StackConfig(ConfigModel):
         vpc = ipaddress.IPv4Network(self.network.cidr)
         service = ipaddress.IPv4Network(self.cluster.service_cidr)
         if vpc.overlaps(service):
+            # The two ranges EKS itself picks from, whichever is free.
+            free = next(c for c in ("172.20.0.0/16", "10.100.0.0/16") if not vpc.overlaps(ipaddress.IPv4Network(c)))
             raise problem(
-                f"overlaps the VPC CIDR {self.network.cidr}; pick a range outside it (e.g. 172.20.0.0/16)",
+                f"overlaps the VPC CIDR {self.network.cidr}; pick a range outside it, e.g. {free}",
                 key="cluster.serviceCidr",
                 value=self.cluster.service_cidr,
             )

@@ -108,7 +108,9 @@ class SimulatedAws(Mocks):
         outputs.setdefault("name", f"{name}-{digest[:7]}")
         prefix = _ID_PREFIXES.get(typ)
         resource_id = f"{prefix}-{digest[:17]}" if prefix else outputs["name"]
-        outputs.update(self._type_outputs(typ, name, resource_id, outputs, digest))
+        specific = self._type_outputs(typ, name, resource_id, outputs, digest)
+        resource_id = specific.pop("id", resource_id)  # a few types are known by another attribute
+        outputs.update(specific)
         outputs.setdefault("arn", self._arn(typ, resource_id, outputs))
         outputs.setdefault("tagsAll", outputs.get("tags") or {})
         return resource_id, outputs
@@ -130,7 +132,7 @@ class SimulatedAws(Mocks):
             return {"arn": f"arn:{part}:iam::{acct}:instance-profile/{o['name']}"}
         if typ == "aws:kms/key:Key":
             key_id = _uuid(typ, name)
-            return {"keyId": key_id, "arn": f"arn:{part}:kms:{region}:{acct}:key/{key_id}"}
+            return {"id": key_id, "keyId": key_id, "arn": f"arn:{part}:kms:{region}:{acct}:key/{key_id}"}
         if typ == "aws:kms/alias:Alias":
             return {"arn": f"arn:{part}:kms:{region}:{acct}:{o['name']}"}
         if typ == "aws:cloudwatch/logGroup:LogGroup":

@@ -24,9 +24,11 @@ SECRET_PLACEHOLDER = "offline-plan-secret-placeholder"
 class PlanError(Exception):
     """The plan could not be made; `lines` are for the user, `exit_code` for the shell."""
 
-    def __init__(self, lines: list[str], exit_code: int = 2):
+    def __init__(self, lines: list[str], exit_code: int = 2, registered: int = 0):
         self.lines = lines
         self.exit_code = exit_code
+        self.registered = registered
+        """How many resources the program had registered before it stopped (0 for config errors)."""
         super().__init__("\n".join(lines))
 
 
@@ -44,6 +46,8 @@ class Plan:
     stack: str
     resources: list[dict[str, Any]]
     outputs: dict[str, Any]
+    ids: dict[str, str]
+    """`type::name` -> the id the simulated account gave it (for tests that follow references)."""
 
 
 def _strip_secure(value: Any) -> tuple[Any, bool]:
@@ -116,7 +120,7 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT) -> Plan:
 
     from sparkeks.config.loader import ConfigError
     from sparkeks.plan.cloud import SimulatedAws
-    from sparkeks.plan.monitor import PlanMonitor
+    from sparkeks.plan.monitor import PlanMonitor, urn_ref
     from sparkeks.regions import REGIONS
 
     region = REGIONS.get(stack_input.config.get("aws:region", ""), REGIONS["us-east-1"])
@@ -147,7 +151,7 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT) -> Plan:
         while cause is not None and not isinstance(cause, ConfigError):
             cause = cause.__cause__
         if isinstance(cause, ConfigError):
-            raise PlanError(cause.problems) from None
+            raise PlanError(cause.problems, registered=len(monitor.registrations)) from None
         raise
 
     resources = [
@@ -156,4 +160,5 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT) -> Plan:
     ]
     by_ref = {f"{r['type']}::{r['name']}": r for r in resources}
     resources.sort(key=lambda r: _tree_key(by_ref, r))
-    return Plan(project=stack_input.project, stack=stack, resources=resources, outputs=monitor.stack_outputs)
+    ids = {urn_ref(urn): registration.id for urn, registration in monitor.resources.items()}
+    return Plan(project=stack_input.project, stack=stack, resources=resources, outputs=monitor.stack_outputs, ids=ids)

@@ -1,0 +1,98 @@
+"""Shared fixtures: offline plans of the shipped stacks, and throw-away projects for config variants."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from sparkeks.plan.runner import PROJECT_ROOT, Plan, run_plan
+
+_PROJECT_ENTRIES = ("Pulumi.yaml", "__main__.py", "components", "sparkeks", "helm-values")
+
+
+class PlanView:
+    """Query helpers over a Plan: resources by type/name, following ids between them."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.by_ref = {f"{r['type']}::{r['name']}": r for r in plan.resources}
+
+    def of_type(self, typ: str) -> list[dict[str, Any]]:
+        return [r for r in self.plan.resources if r["type"] == typ]
+
+    def one(self, typ: str, name: str | None = None) -> dict[str, Any]:
+        found = [r for r in self.of_type(typ) if name is None or r["name"] == name]
+        assert len(found) == 1, f"expected one {typ} {name or ''}, found {[r['name'] for r in found]}"
+        return found[0]
+
+    def id_of(self, resource: dict[str, Any]) -> str:
+        return self.plan.ids[f"{resource['type']}::{resource['name']}"]
+
+    def by_id(self, typ: str, resource_id: str) -> dict[str, Any]:
+        matches = [r for r in self.of_type(typ) if self.id_of(r) == resource_id]
+        assert len(matches) == 1, f"no single {typ} with id {resource_id}"
+        return matches[0]
+
+
+@pytest.fixture(scope="session")
+def dev() -> PlanView:
+    return PlanView(run_plan("dev"))
+
+
+@pytest.fixture(scope="session")
+def prod() -> PlanView:
+    return PlanView(run_plan("prod"))
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    return yaml.safe_load((PROJECT_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+
+
+def make_project(root: Path, stacks: dict[str, dict[str, Any]]) -> Path:
+    """A project dir that shares the real code but has its own stack files."""
+    root.mkdir(parents=True, exist_ok=True)
+    for entry in _PROJECT_ENTRIES:
+        (root / entry).symlink_to(PROJECT_ROOT / entry)
+    (root / "stacks").mkdir()
+    for name, config in stacks.items():
+        (root / "stacks" / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}, sort_keys=False))
+    return root
+
+
+def with_overrides(base: dict[str, Any], **sections: dict[str, Any]) -> dict[str, Any]:
+    """Copy of a stack config with `spark-on-eks:<section>` keys merged (one level deep)."""
+    config = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items()}
+    for section, values in sections.items():
+        key = f"spark-on-eks:{section}"
+        if isinstance(values, dict) and isinstance(config.get(key), dict):
+            config[key] = {**config[key], **values}
+        else:
+            config[key] = values
+    return config
+
+
+@pytest.fixture
+def plan_variant(tmp_path):
+    """Plan a variant of a shipped stack: plan_variant("dev", network={"natStrategy": "none", ...})."""
+    counter = iter(range(1000))
+
+    def run(base_stack: str, **sections: dict[str, Any]) -> PlanView:
+        config = with_overrides(stack_config(base_stack), **sections)
+        project = make_project(tmp_path / f"project-{next(counter)}", {base_stack: config})
+        return PlanView(run_plan(base_stack, project))
+
+    return run
+
+
+def schemas_dir() -> Path:
+    path = Path(os.environ.get("SPARK_EKS_SCHEMAS", PROJECT_ROOT.parent / "shared" / "schemas"))
+    if not (path / "INDEX.md").is_file():
+        pytest.fail(
+            f"upstream schemas not found at {path}: set SPARK_EKS_SCHEMAS or put ../shared beside the project. "
+            "Conformance tests never skip."
+        )
+    return path

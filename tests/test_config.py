@@ -1,0 +1,121 @@
+"""Stack config: shipped stacks validate, defaults are right, and every bad input gets its one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sparkeks.config.loader import ConfigError, load_stack_config
+from sparkeks.plan.runner import PROJECT_ROOT, PlanError, read_stack, run_plan
+from tests.conftest import make_project
+
+CORPUS = sorted((Path(__file__).parent / "invalid_configs").glob("*.yaml"))
+
+
+def _expected(path: Path) -> list[str]:
+    return [line[len("# expect: ") :] for line in path.read_text().splitlines() if line.startswith("# expect: ")]
+
+
+def _corpus_project(tmp_path: Path, path: Path) -> Path:
+    project = make_project(tmp_path / "project", {})
+    (project / "stacks" / f"Pulumi.{path.stem}.yaml").write_text(path.read_text())
+    return project
+
+
+def test_corpus_is_not_empty_and_every_case_states_its_errors():
+    assert len(CORPUS) >= 25
+    for path in CORPUS:
+        assert _expected(path), f"{path.name} has no '# expect:' line"
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[p.stem for p in CORPUS])
+def test_invalid_config_gives_exactly_its_lines(tmp_path, path):
+    project = _corpus_project(tmp_path, path)
+    stack = read_stack(path.stem, project)
+    with pytest.raises(ConfigError) as err:
+        load_stack_config(path.stem, stack.config)
+    assert sorted(err.value.problems) == sorted(_expected(path))
+    for line in err.value.problems:
+        assert line.startswith(f"stacks/Pulumi.{path.stem}.yaml: ")
+        assert "\n" not in line and "Traceback" not in line
+
+
+def test_invalid_config_stops_the_program_before_any_resource(tmp_path):
+    path = next(p for p in CORPUS if p.stem == "several-problems-at-once")
+    project = _corpus_project(tmp_path, path)
+    with pytest.raises(PlanError) as err:
+        run_plan(path.stem, project)
+    assert err.value.exit_code == 2
+    assert err.value.registered == 0
+    assert sorted(err.value.lines) == sorted(_expected(path))
+
+
+def test_typo_through_the_cli_is_one_line_and_exit_2(tmp_path):
+    path = next(p for p in CORPUS if p.stem == "typo-nested-key")
+    project = _corpus_project(tmp_path, path)
+    result = subprocess.run(
+        [sys.executable, "-m", "sparkeks", "plan", path.stem, "--project-dir", str(project), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == _expected(path)
+    assert result.stdout == ""
+    assert not (tmp_path / "out").exists()
+
+
+def test_shipped_stacks_validate():
+    for stack in ("dev", "prod"):
+        config = load_stack_config(stack, read_stack(stack).config)
+        assert config.region
+
+
+def test_prod_is_three_zones_nat_per_zone_and_protected():
+    config = load_stack_config("prod", read_stack("prod").config)
+    assert len(config.network.zones) == 3
+    assert config.network.nat_strategy == "perZone"
+    assert config.protect_state is True
+
+
+def test_dev_is_cheap_and_disposable():
+    config = load_stack_config("dev", read_stack("dev").config)
+    assert config.network.nat_strategy == "single"
+    assert config.protect_state is False
+
+
+def test_defaults_are_secure_and_production_sane():
+    config = load_stack_config("any", {"aws:region": "us-east-1"})
+    assert config.network.zones == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    assert config.network.nat_strategy == "perZone"
+    assert config.cluster.public_access_cidrs == []  # private endpoint unless CIDRs are listed
+    assert {"api", "audit", "authenticator"} <= set(config.cluster.log_types)
+    assert config.resolved_cluster_name("any") == "spark-any"
+    assert config.environment == "dev" and config.protect_state is False
+
+
+def test_prod_environment_protects_by_default_and_can_opt_out():
+    assert load_stack_config("p", {"aws:region": "us-east-1", "spark-on-eks:environment": "prod"}).protect_state
+    opted_out = load_stack_config(
+        "p", {"aws:region": "us-east-1", "spark-on-eks:environment": "prod", "spark-on-eks:protect": "false"}
+    )
+    assert opted_out.protect_state is False
+
+
+def test_structured_values_arrive_as_json_strings_like_the_cli_sends_them():
+    raw = {"aws:region": "us-west-2", "spark-on-eks:network": json.dumps({"zones": ["us-west-2b", "us-west-2c"]})}
+    assert load_stack_config("x", raw).network.zones == ["us-west-2b", "us-west-2c"]
+
+
+def test_secure_values_are_replaced_and_marked_secret(tmp_path):
+    project = make_project(
+        tmp_path / "p",
+        {"s": {"aws:region": "us-east-1", "spark-on-eks:tags": {"owner": {"secure": "v1:abc"}}}},
+    )
+    stack = read_stack("s", project)
+    assert "v1:abc" not in json.dumps(stack.config)
+    assert stack.secret_keys == ["spark-on-eks:tags"]
