@@ -1,0 +1,33 @@
+# spark-on-eks developer commands. The virtualenv is created on first use.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STACK  ?= dev
+
+.PHONY: help venv plan test bench reference clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed ## create the virtualenv and install pinned dependencies
+
+plan: venv ## offline plan of STACK (default dev): no AWS account, no Pulumi CLI
+	$(PY) -m sparkeks plan $(STACK)
+
+test: venv ## run the test suite (needs ../shared/schemas or SPARK_EKS_SCHEMAS)
+	$(PY) -m pytest
+
+bench: venv ## benchmark the offline plan against a flat program (the floor)
+	$(PY) bench/bench_plan.py
+
+reference: venv ## print the stack config reference table
+	$(PY) -m sparkeks config-reference
+
+clean: ## remove plans and caches (keeps the virtualenv)
+	rm -rf build .pytest_cache
+	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
