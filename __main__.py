@@ -6,8 +6,7 @@ import pulumi_aws as aws
 from components.cluster.component import Cluster, ClusterArgs, SystemNodeGroupArgs
 from components.network.component import Network, NetworkArgs
 from components.tagging import platform_tags
-from sparkeks.config.loader import ConfigError, load_stack_config, runtime_config
-from sparkeks.regions import REGIONS
+from sparkeks.config.loader import ConfigError, load_stack_config, runtime_config, unavailable_zone_problems
 
 stack = pulumi.get_stack()
 try:
@@ -16,12 +15,20 @@ except ConfigError as err:
     # Raised before any resource is registered; RunError prints the lines without a traceback.
     raise pulumi.RunError(str(err)) from err
 
-region = REGIONS[config.region]
 cluster_name = config.resolved_cluster_name(stack)
 tags = platform_tags(pulumi.get_project(), stack, config.environment, config.tags)
 
 aws_provider = aws.Provider("aws", region=config.region, default_tags=aws.ProviderDefaultTagsArgs(tags=tags))
 with_aws = pulumi.ResourceOptions(providers=[aws_provider])
+
+# Ask the account itself before creating anything: zone names are per account, ARNs per partition.
+invoke = pulumi.InvokeOptions(provider=aws_provider)
+account_id = aws.get_caller_identity(opts=invoke).account_id
+partition = aws.get_partition(opts=invoke).partition
+available_zones = aws.get_availability_zones(state="available", opts=invoke).names
+zone_problems = unavailable_zone_problems(stack, config.network.zones, available_zones, config.region, account_id)
+if zone_problems:
+    raise pulumi.RunError("\n".join(zone_problems)) from ConfigError(zone_problems)
 
 network = Network(
     "network",
@@ -44,7 +51,7 @@ cluster = Cluster(
     ClusterArgs(
         name=cluster_name,
         region=config.region,
-        partition=region.partition,
+        partition=partition,
         kubernetes_version=config.cluster.kubernetes_version,
         support_type=config.cluster.support_type,
         vpc_id=network.vpc_id,

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from sparkeks.config.loader import ConfigError, load_stack_config
+from sparkeks.plan.cloud import SimulatedAws
 from sparkeks.plan.runner import PROJECT_ROOT, PlanError, read_stack, run_plan
 from tests.conftest import make_project
 
+_REAL_ACCOUNT = SimulatedAws
 CORPUS = sorted((Path(__file__).parent / "invalid_configs").glob("*.yaml"))
 
 
@@ -119,3 +121,46 @@ def test_secure_values_are_replaced_and_marked_secret(tmp_path):
     stack = read_stack("s", project)
     assert "v1:abc" not in json.dumps(stack.config)
     assert stack.secret_keys == ["spark-on-eks:tags"]
+
+
+def test_zones_the_account_does_not_have_are_reported_in_one_line():
+    from sparkeks.config.loader import unavailable_zone_problems
+
+    lines = unavailable_zone_problems("prod", ["us-west-1a", "us-west-1b"], ["us-west-1a", "us-west-1c"], "us-west-1", "111122223333")
+    assert lines == [
+        'stacks/Pulumi.prod.yaml: spark-on-eks:network.zones: ["us-west-1b"]: not available to account 111122223333 '
+        "in us-west-1; available there: us-west-1a, us-west-1c"
+    ]
+    assert unavailable_zone_problems("prod", ["us-west-1a"], ["us-west-1a"], "us-west-1", "1") == []
+
+
+class _SmallAccount:
+    """An account that, like many, does not see every zone of its region."""
+
+    def __init__(self, region, account_id="111122223333"):
+        from sparkeks.regions import Region
+
+        self.inner = _REAL_ACCOUNT(Region(region.name, region.zone_id_prefix, region.zone_letters[:2]), account_id)
+
+    def call(self, args):
+        return self.inner.call(args)
+
+    def new_resource(self, args):
+        return self.inner.new_resource(args)
+
+
+def test_unavailable_zone_stops_the_plan_with_exit_2(tmp_path, monkeypatch):
+    from sparkeks.plan import cloud
+
+    monkeypatch.setattr(cloud, "SimulatedAws", _SmallAccount)
+    project = make_project(
+        tmp_path / "p",
+        {"s": {"aws:region": "us-east-1", "spark-on-eks:network": {"zones": ["us-east-1a", "us-east-1c"]}}},
+    )
+    with pytest.raises(PlanError) as err:
+        run_plan("s", project)
+    assert err.value.lines == [
+        'stacks/Pulumi.s.yaml: spark-on-eks:network.zones: ["us-east-1c"]: not available to account 111122223333 '
+        "in us-east-1; available there: us-east-1a, us-east-1b"
+    ]
+    assert err.value.registered == 1  # only the AWS provider, which creates nothing in the account

@@ -114,9 +114,9 @@ def test_simulated_account_has_the_regions_real_zones():
 
     zones = SimulatedAws(REGIONS["us-east-1"]).call(
         MockCallArgs("aws:index/getAvailabilityZones:getAvailabilityZones", {}, "")
-    )[0]
+    )
     assert len(zones["names"]) == 6 and zones["zoneIds"][0] == "use1-az1"
-    assert len(SimulatedAws(REGIONS["us-west-2"]).call(MockCallArgs("aws:index/getAvailabilityZones:getAvailabilityZones", {}, ""))[0]["names"]) == 4
+    assert len(SimulatedAws(REGIONS["us-west-2"]).call(MockCallArgs("aws:index/getAvailabilityZones:getAvailabilityZones", {}, ""))["names"]) == 4
 
 
 def test_unsimulated_invokes_fail_loudly():
@@ -198,3 +198,15 @@ def test_broken_yaml_is_reported_with_its_line(tmp_path):
         run_plan("bad", project)
     [line] = err.value.lines
     assert line.startswith("stacks/Pulumi.bad.yaml:3: not valid YAML")
+
+
+def test_config_errors_are_found_in_looping_exception_chains():
+    from sparkeks.config.loader import ConfigError
+    from sparkeks.plan.runner import _config_error_in_chain
+
+    first, second = RuntimeError("a"), RuntimeError("b")
+    first.__cause__, second.__cause__ = second, first  # a loop, as asyncio re-raising can leave behind
+    assert _config_error_in_chain(first) is None
+    wrapped = RuntimeError("run error")
+    wrapped.__cause__ = ConfigError(["x"])
+    assert _config_error_in_chain(wrapped).problems == ["x"]

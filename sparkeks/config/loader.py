@@ -175,6 +175,17 @@ def load_stack_config(stack: str, raw: Mapping[str, Any], secret_keys: Collectio
     return config
 
 
+def unavailable_zone_problems(stack: str, zones: list[str], available: list[str], region: str, account_id: str) -> list[str]:
+    """Zone names differ per account: the ones the stack names must be available to this account."""
+    missing = [z for z in zones if z not in available]
+    if not missing:
+        return []
+    return [
+        f"{stack_file(stack)}: {PROJECT}:network.zones: {_render(missing)}: not available to account {account_id} "
+        f"in {region}; available there: {', '.join(available)}"
+    ]
+
+
 def runtime_config() -> tuple[dict[str, Any], set[str]]:
     """All config the Pulumi engine passed this program (raw key -> string), and which keys are secret."""
     from pulumi.runtime import config as runtime

@@ -55,7 +55,7 @@ class SimulatedAws(Mocks):
         self.account_id = account_id
 
     # ---- invokes -------------------------------------------------------------------------------
-    def call(self, args: MockCallArgs) -> tuple[dict, list | None]:
+    def call(self, args: MockCallArgs) -> dict:
         token = args.token
         region = self.region
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
@@ -65,21 +65,21 @@ class SimulatedAws(Mocks):
                 "zoneIds": [region.zone_id(z) for z in region.zones],
                 "groupNames": [region.name] * len(region.zones),
                 "state": "available",
-            }, None
+            }
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "id": self.account_id,
                 "accountId": self.account_id,
                 "arn": f"arn:{region.partition}:sts::{self.account_id}:assumed-role/platform-deployer/offline-plan",
                 "userId": "AROAOFFLINEPLAN:offline-plan",
-            }, None
+            }
         if token == "aws:index/getPartition:getPartition":
             return {
                 "id": region.partition,
                 "partition": region.partition,
                 "dnsSuffix": "amazonaws.com",
                 "reverseDnsPrefix": "com.amazonaws",
-            }, None
+            }
         if token == "aws:index/getRegion:getRegion":
             return {
                 "id": region.name,
@@ -87,7 +87,7 @@ class SimulatedAws(Mocks):
                 "region": region.name,
                 "description": region.name,
                 "endpoint": f"ec2.{region.name}.amazonaws.com",
-            }, None
+            }
         raise NotImplementedError(f"the offline plan does not simulate the invoke {token}; add it to {__name__}")
 
     # ---- resources -----------------------------------------------------------------------------

@@ -109,6 +109,20 @@ def _tree_key(by_ref: dict[str, dict[str, Any]], resource: dict[str, Any]) -> tu
     return tuple(reversed(path))
 
 
+def _config_error_in_chain(err: BaseException):
+    """The ConfigError that caused `err`, if any (chains can loop, so each link is visited once)."""
+    from sparkeks.config.loader import ConfigError
+
+    seen: set[int] = set()
+    node: BaseException | None = err
+    while node is not None and id(node) not in seen:
+        if isinstance(node, ConfigError):
+            return node
+        seen.add(id(node))
+        node = node.__cause__ or node.__context__
+    return None
+
+
 def run_plan(stack: str, project_dir: Path = PROJECT_ROOT) -> Plan:
     """Execute the program for `stack` under the simulated account and return what it registered."""
     stack_input = read_stack(stack, project_dir)
@@ -118,7 +132,6 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT) -> Plan:
     from pulumi.runtime.stack import run_in_stack
     from pulumi.runtime.sync_await import _sync_await
 
-    from sparkeks.config.loader import ConfigError
     from sparkeks.plan.cloud import SimulatedAws
     from sparkeks.plan.monitor import PlanMonitor, urn_ref
     from sparkeks.regions import REGIONS
@@ -147,10 +160,8 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT) -> Plan:
     try:
         _sync_await(run_in_stack(lambda: runpy.run_path(main, run_name="__main__")))
     except Exception as err:  # noqa: BLE001 - config errors become user messages, the rest propagates
-        cause: BaseException | None = err
-        while cause is not None and not isinstance(cause, ConfigError):
-            cause = cause.__cause__
-        if isinstance(cause, ConfigError):
+        cause = _config_error_in_chain(err)
+        if cause is not None:
             raise PlanError(cause.problems, registered=len(monitor.registrations)) from None
         raise
 
