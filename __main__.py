@@ -4,6 +4,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cluster.component import Cluster, ClusterArgs, SystemNodeGroupArgs
+from components.karpenter.component import Karpenter, KarpenterArgs
 from components.network.component import Network, NetworkArgs
 from components.tagging import platform_tags
 from sparkeks.config.loader import ConfigError, load_stack_config, runtime_config, unavailable_zone_problems
@@ -76,6 +77,28 @@ cluster = Cluster(
     opts=with_aws,
 )
 
+pools = config.karpenter.pools
+karpenter = Karpenter(
+    "karpenter",
+    KarpenterArgs(
+        cluster_name=cluster_name,
+        cluster_endpoint=cluster.endpoint,
+        region=config.region,
+        partition=partition,
+        account_id=account_id,
+        provider=cluster.provider,
+        pools=pools,
+        pool_zones={key: config.pool_zones(getattr(pools, key)) for key in ("driver", "executor", "executor_nvme")},
+        ami_alias=config.karpenter.ami_alias,
+        node_volume_gib=config.karpenter.node_volume_gib,
+        isolated_vpc=config.network.nat_strategy == "none",
+        service_monitor=config.karpenter.service_monitor,
+        node_tags=tags,
+        depends_on=[cluster.system_nodes],
+    ),
+    opts=with_aws,
+)
+
 pulumi.export("region", config.region)
 pulumi.export("zones", config.network.zones)
 pulumi.export("vpcId", network.vpc_id)
@@ -86,4 +109,8 @@ pulumi.export("clusterEndpoint", cluster.endpoint)
 pulumi.export("clusterSecurityGroupId", cluster.cluster_security_group_id)
 pulumi.export("oidcIssuer", cluster.oidc_issuer)
 pulumi.export("kubeconfig", cluster.kubeconfig)
+pulumi.export("sparkZones", config.spark_zones)
+pulumi.export("karpenterNodeRoleArn", karpenter.node_role_arn)
+pulumi.export("karpenterInterruptionQueue", karpenter.interruption_queue_name)
+pulumi.export("sparkNodePools", karpenter.node_pool_names)
 pulumi.export("updateKubeconfigCommand", cluster.name.apply(lambda n: f"aws eks update-kubeconfig --name {n} --region {config.region}"))

@@ -79,17 +79,121 @@ class CrdRegistry:
         ]
 
 
-def unknown_helm_keys(values: Any, defaults: Any, path: str = "") -> list[str]:
-    """Keys in `values` that the chart's default values do not define (maps the chart leaves open are skipped)."""
+def unknown_helm_keys(values: Any, defaults: Any, path: str = "", free_form: frozenset[str] = frozenset()) -> list[str]:
+    """Keys in `values` that the chart's default values do not define.
+
+    Maps whose default is empty (`{}`) are free-form (labels, annotations, resources), and so are the
+    paths in `free_form` (maps with example defaults, such as a nodeSelector).
+    """
     if not isinstance(values, dict) or not isinstance(defaults, dict):
         return []
-    if not defaults:
-        return []  # an empty default map ({}) is free-form: labels, annotations, nodeSelector, ...
+    if not defaults or path in free_form:
+        return []
     unknown = []
     for key, value in values.items():
         where = f"{path}.{key}" if path else str(key)
         if key not in defaults:
             unknown.append(where)
         else:
-            unknown += unknown_helm_keys(value, defaults[key], where)
+            unknown += unknown_helm_keys(value, defaults[key], where, free_form)
     return unknown
+
+
+def chart_defaults(root: Path, chart: str) -> dict[str, Any]:
+    """The pinned chart's default values.yaml from the schemas folder."""
+    return yaml.safe_load((root / chart / "values.yaml").read_text()) or {}
+
+
+# --- CEL rules of the Karpenter CRDs (x-kubernetes-validations) that JSON Schema does not evaluate.
+
+_RESTRICTED_LABEL_DOMAIN = "karpenter.sh"
+_ALLOWED_KARPENTER_LABELS = {"karpenter.sh/capacity-type", "karpenter.sh/nodepool"}
+_AMI_FAMILIES = {"al2", "al2023", "bottlerocket", "windows2019", "windows2022", "windows2025"}
+
+
+def _label_problem(key: str) -> str | None:
+    domain = key.split("/", 1)[0] if "/" in key else ""
+    if key == "karpenter.sh/nodepool":
+        return f'label "{key}" is restricted'
+    if domain.endswith(_RESTRICTED_LABEL_DOMAIN) and key not in _ALLOWED_KARPENTER_LABELS:
+        return f'label domain "karpenter.sh" is restricted ({key})'
+    return None
+
+
+def node_pool_cel_problems(manifest: dict[str, Any]) -> list[str]:
+    spec = manifest.get("spec", {})
+    template = spec.get("template", {}).get("spec", {})
+    problems = []
+    ref = template.get("nodeClassRef", {})
+    for field in ("group", "kind", "name"):
+        if not ref.get(field):
+            problems.append(f"nodeClassRef.{field} may not be empty")
+    for requirement in template.get("requirements", []):
+        operator, values = requirement.get("operator"), requirement.get("values", [])
+        if operator == "In" and not values:
+            problems.append(f"requirement {requirement.get('key')}: operator 'In' must have a value defined")
+        if operator in ("Gt", "Lt", "Gte", "Lte"):
+            if len(values) != 1 or not str(values[0]).isdigit():
+                problems.append(f"requirement {requirement.get('key')}: {operator} needs a single non-negative integer")
+        if problem := _label_problem(requirement.get("key", "")):
+            problems.append(problem)
+    for key in spec.get("template", {}).get("metadata", {}).get("labels", {}):
+        if problem := _label_problem(key):
+            problems.append(problem)
+    for budget in spec.get("disruption", {}).get("budgets", []):
+        if ("schedule" in budget) != ("duration" in budget):
+            problems.append("'schedule' must be set with 'duration'")
+    return problems
+
+
+def ec2_node_class_cel_problems(manifest: dict[str, Any]) -> list[str]:
+    spec = manifest.get("spec", {})
+    problems = []
+    if ("role" in spec) == ("instanceProfile" in spec):
+        problems.append("must specify exactly one of ['role', 'instanceProfile']")
+    if "role" in spec and spec["role"] == "":
+        problems.append("role cannot be empty")
+    for term in spec.get("amiSelectorTerms", []):
+        if not any(k in term for k in ("tags", "id", "name", "alias", "ssmParameter")):
+            problems.append("amiSelectorTerms: expected at least one of tags, id, name, alias, ssmParameter")
+        alias = term.get("alias")
+        if alias is not None:
+            family, _, version = alias.partition("@")
+            if not family.isalnum() or not version:
+                problems.append(f"alias {alias!r} must match the format 'family@version'")
+            elif family not in _AMI_FAMILIES:
+                problems.append(f"alias family {family!r} is not supported")
+    for name in ("subnetSelectorTerms", "securityGroupSelectorTerms"):
+        terms = spec.get(name, [])
+        if not terms:
+            problems.append(f"{name} cannot be empty")
+        for term in terms:
+            if not any(k in term for k in ("tags", "id", "name")):
+                problems.append(f"{name}: expected at least one of tags, id, name")
+            for key, value in (term.get("tags") or {}).items():
+                if key == "" or value == "":
+                    problems.append(f"{name}: empty tag keys or values aren't supported")
+    for key in spec.get("tags", {}):
+        if key == "":
+            problems.append("empty tag keys aren't supported")
+        if key == "eks:eks-cluster-name":
+            problems.append("tag contains a restricted tag matching eks:eks-cluster-name")
+    mappings = spec.get("blockDeviceMappings", [])
+    if sum(1 for m in mappings if m.get("rootVolume")) > 1:
+        problems.append("must have only one blockDeviceMappings with rootVolume")
+    for mapping in mappings:
+        ebs = mapping.get("ebs", {})
+        if ebs and "snapshotID" not in ebs and "volumeSize" not in ebs:
+            problems.append("snapshotID or volumeSize must be defined")
+    return problems
+
+
+CEL_CHECKS = {
+    ("karpenter.sh/v1", "NodePool"): node_pool_cel_problems,
+    ("karpenter.k8s.aws/v1", "EC2NodeClass"): ec2_node_class_cel_problems,
+}
+
+
+def cel_problems(manifest: dict[str, Any]) -> list[str]:
+    check = CEL_CHECKS.get((manifest.get("apiVersion", ""), manifest.get("kind", "")))
+    return check(manifest) if check else []

@@ -45,3 +45,14 @@ EKS_ADDONS_AFTER_NODES = ("coredns", "aws-ebs-csi-driver")
 
 def eks_addon_versions(kubernetes_version: str) -> MappingProxyType:
     return EKS_ADDON_VERSIONS[kubernetes_version]
+
+
+# Karpenter: controller chart and its CRD chart, released together (the CRD chart upgrades CRDs, which
+# Helm never does for a chart's crds/ folder).
+KARPENTER_VERSION = "1.14.1"
+KARPENTER_CHART = "oci://public.ecr.aws/karpenter/karpenter"
+KARPENTER_CRD_CHART = "oci://public.ecr.aws/karpenter/karpenter-crd"
+
+# EKS-optimized Amazon Linux 2023 release (a tag of awslabs/amazon-eks-ami) for Karpenter's AMI alias.
+# Production stacks must pin it; a dev stack may opt into the floating "latest" alias to catch AMI changes early.
+AL2023_AMI_ALIAS = "al2023@v20260724"

@@ -87,7 +87,7 @@ def test_cluster_runs_in_the_private_subnets_with_api_auth_and_pinned_version(pr
 
 
 def test_admins_get_cluster_admin_through_access_entries(prod):
-    entry = prod.one("aws:eks/accessEntry:AccessEntry")
+    entry = prod.one("aws:eks/accessEntry:AccessEntry", "cluster-admin-0")
     assert entry["inputs"] == {
         "clusterName": "spark-prod",
         "principalArn": "arn:aws:iam::111122223333:role/platform-admin",

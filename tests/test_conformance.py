@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from sparkeks.conformance import CrdRegistry, unknown_helm_keys
-from sparkeks.plan.writer import is_manifest, manifest_of
+import copy
+
+import yaml
+
+from sparkeks.conformance import CrdRegistry, cel_problems, chart_defaults, unknown_helm_keys
+from sparkeks.plan.runner import PROJECT_ROOT
+from sparkeks.plan.writer import HELM_RELEASE, is_manifest, manifest_of
 from tests.conftest import schemas_dir
+
+# helm-values file -> (schemas folder of the pinned chart, value maps that are free-form there)
+CHARTS = {
+    "karpenter": ("karpenter", frozenset({"nodeSelector", "affinity"})),
+}
 
 
 @pytest.fixture(scope="session")
@@ -29,8 +39,74 @@ def test_every_rendered_object_conforms(stack, registry, request):
     view = request.getfixturevalue(stack)
     manifests = [manifest_of(r) for r in view.plan.resources if is_manifest(r)]
     assert manifests, "the plan renders Kubernetes objects"
-    problems = [p for m in manifests for p in registry.validate(m)]
+    problems = [p for m in manifests for p in registry.validate(m) + cel_problems(m)]
     assert problems == []
+
+
+def test_every_helm_values_file_uses_only_chart_keys():
+    files = sorted((PROJECT_ROOT / "helm-values").glob("*.yaml"))
+    assert sorted(f.stem for f in files) == sorted(CHARTS)
+    for path in files:
+        folder, free_form = CHARTS[path.stem]
+        values = yaml.safe_load(path.read_text())
+        assert unknown_helm_keys(values, chart_defaults(schemas_dir(), folder), free_form=free_form) == [], path.name
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_merged_release_uses_only_chart_keys(stack, request):
+    view = request.getfixturevalue(stack)
+    releases = {r["inputs"]["name"]: r for r in view.of_type(HELM_RELEASE)}
+    folder, free_form = CHARTS["karpenter"]
+    values = releases["karpenter"]["inputs"]["values"]
+    assert unknown_helm_keys(values, chart_defaults(schemas_dir(), folder), free_form=free_form) == []
+
+
+def _karpenter(view, kind):
+    return [manifest_of(r) for r in view.plan.resources if is_manifest(r) and r["inputs"]["kind"] == kind]
+
+
+def test_cel_exactly_one_of_role_and_instance_profile(prod):
+    node_class = _karpenter(prod, "EC2NodeClass")[0]
+    assert cel_problems(node_class) == []
+    both = copy.deepcopy(node_class)
+    both["spec"]["instanceProfile"] = "profile"
+    neither = copy.deepcopy(node_class)
+    del neither["spec"]["role"]
+    for bad in (both, neither):
+        assert cel_problems(bad) == ["must specify exactly one of ['role', 'instanceProfile']"]
+
+
+def test_cel_node_class_ref_needs_group_kind_and_name(prod):
+    pool = _karpenter(prod, "NodePool")[0]
+    for field in ("group", "kind", "name"):
+        bad = copy.deepcopy(pool)
+        bad["spec"]["template"]["spec"]["nodeClassRef"][field] = ""
+        assert cel_problems(bad) == [f"nodeClassRef.{field} may not be empty"]
+
+
+def test_cel_requirement_operators_and_values(prod):
+    pool = _karpenter(prod, "NodePool")[0]
+    empty_in = copy.deepcopy(pool)
+    empty_in["spec"]["template"]["spec"]["requirements"].append({"key": "karpenter.k8s.aws/instance-cpu", "operator": "In", "values": []})
+    two_gt = copy.deepcopy(pool)
+    two_gt["spec"]["template"]["spec"]["requirements"].append({"key": "karpenter.k8s.aws/instance-cpu", "operator": "Gt", "values": ["4", "8"]})
+    restricted = copy.deepcopy(pool)
+    restricted["spec"]["template"]["metadata"]["labels"]["karpenter.sh/nodepool"] = "x"
+    assert cel_problems(empty_in) == ["requirement karpenter.k8s.aws/instance-cpu: operator 'In' must have a value defined"]
+    assert cel_problems(two_gt) == ["requirement karpenter.k8s.aws/instance-cpu: Gt needs a single non-negative integer"]
+    assert cel_problems(restricted) == ['label "karpenter.sh/nodepool" is restricted']
+
+
+def test_cel_budget_schedule_needs_duration(prod):
+    pool = _karpenter(prod, "NodePool")[0]
+    pool["spec"]["disruption"]["budgets"] = [{"nodes": "0", "schedule": "0 1 * * *"}]
+    assert cel_problems(pool) == ["'schedule' must be set with 'duration'"]
+
+
+def test_cel_alias_format_and_family(prod):
+    node_class = _karpenter(prod, "EC2NodeClass")[0]
+    node_class["spec"]["amiSelectorTerms"] = [{"alias": "ubuntu@v1"}]
+    assert cel_problems(node_class) == ["alias family 'ubuntu' is not supported"]
 
 
 def test_a_nonconforming_custom_resource_is_caught(registry):

@@ -122,7 +122,8 @@ def test_default_security_group_is_emptied(prod):
 
 def test_private_cluster_without_nat_has_no_internet_route(plan_variant):
     view = plan_variant(
-        "dev", network={"natStrategy": "none", "interfaceEndpoints": ["ec2", "ecr.api", "ecr.dkr", "eks-auth", "sts"]}
+        "dev",
+        network={"natStrategy": "none", "interfaceEndpoints": ["ec2", "ecr.api", "ecr.dkr", "eks-auth", "sqs", "ssm", "sts"]},
     )
     assert view.of_type(NAT) == [] and view.of_type("aws:ec2/eip:Eip") == []
     assert [r["name"] for r in view.of_type(ROUTE)] == ["network-public-internet"]

@@ -65,6 +65,8 @@ class Cluster(pulumi.ComponentResource):
     cluster_security_group_id: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]
     provider: k8s.Provider
+    system_nodes: aws.eks.NodeGroup
+    """The node group controllers run on; Kubernetes workloads wait for it."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("spark-on-eks:cluster:Cluster", name, None, opts)
@@ -267,6 +269,7 @@ class Cluster(pulumi.ComponentResource):
         self.oidc_issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
         self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
         self.node_role_arn = node_role.arn
+        self.system_nodes = node_group
         self.register_outputs(
             {
                 "name": self.name,

@@ -99,6 +99,8 @@ def _reason(error: Mapping[str, Any], path: list[str | int]) -> str:
     }
     if kind in simple:
         return simple[kind]
+    if kind == "greater_than":
+        return f"must be greater than {ctx['gt']}"
     if kind == "greater_than_equal":
         return f"must be at least {ctx['ge']}"
     if kind == "less_than_equal":

@@ -27,7 +27,27 @@ def _type_name(annotation: Any) -> str:
         return f"map of {_type_name(args[0])} to {_type_name(args[1])}"
     if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
         return " or ".join(_type_name(a) for a in args if a is not type(None))
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        keys = ", ".join(f.alias or n for n, f in annotation.model_fields.items())
+        return f"map ({keys})"
     return {str: "string", int: "integer", bool: "boolean"}.get(annotation, getattr(annotation, "__name__", str(annotation)))
+
+
+def _is_section(annotation: Any) -> bool:
+    """A nested model whose keys all have defaults is a section of its own rows; others are values."""
+    return (
+        isinstance(annotation, type)
+        and issubclass(annotation, BaseModel)
+        and not any(f.is_required() for f in annotation.model_fields.values())
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(by_alias=True, exclude_none=True)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _bounds(field: FieldInfo) -> str:
@@ -47,7 +67,7 @@ def _default(field: FieldInfo) -> str:
         return "see description"
     if value == [] or value == {}:
         return "empty"
-    return f"`{json.dumps(value)}`"
+    return f"`{json.dumps(_plain(value))}`"
 
 
 def _rows(model: type[BaseModel], prefix: str) -> list[str]:
@@ -56,7 +76,7 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         key = field.alias or name
         annotation = field.annotation
         full_key = "aws:region" if (model is StackConfig and name == "region") else f"{prefix}{key}"
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if _is_section(annotation):
             rows += _rows(annotation, f"{full_key}.")
             continue
         rows.append(f"| `{full_key}` | {_type_name(annotation)}{_bounds(field)} | {_default(field)} | {field.description} |")
