@@ -6,6 +6,8 @@ import pulumi_aws as aws
 from components.cluster.component import Cluster, ClusterArgs, SystemNodeGroupArgs
 from components.karpenter.component import Karpenter, KarpenterArgs
 from components.network.component import Network, NetworkArgs
+from components.spark.component import SparkPlatform, SparkPlatformArgs
+from components.storage.component import SparkStorage, SparkStorageArgs
 from components.tagging import platform_tags
 from sparkeks.config.loader import ConfigError, load_stack_config, runtime_config, unavailable_zone_problems
 
@@ -19,7 +21,12 @@ except ConfigError as err:
 cluster_name = config.resolved_cluster_name(stack)
 tags = platform_tags(pulumi.get_project(), stack, config.environment, config.tags)
 
-aws_provider = aws.Provider("aws", region=config.region, default_tags=aws.ProviderDefaultTagsArgs(tags=tags))
+aws_provider = aws.Provider(
+    "aws",
+    region=config.region,
+    allowed_account_ids=config.allowed_account_ids or None,
+    default_tags=aws.ProviderDefaultTagsArgs(tags=tags),
+)
 with_aws = pulumi.ResourceOptions(providers=[aws_provider])
 
 # Ask the account itself before creating anything: zone names are per account, ARNs per partition.
@@ -71,6 +78,7 @@ cluster = Cluster(
         public_access_cidrs=config.cluster.public_access_cidrs,
         admin_principals=config.cluster.admin_principals,
         bootstrap_creator_admin=config.cluster.bootstrap_creator_admin,
+        network_policies=config.spark.network_policies,
         protect=config.protect_state,
         tags=tags,
     ),
@@ -99,6 +107,36 @@ karpenter = Karpenter(
     opts=with_aws,
 )
 
+storage = SparkStorage(
+    "spark-storage",
+    SparkStorageArgs(
+        bucket_name=config.resolved_bucket_name(stack, account_id),
+        event_log_retention_days=config.spark.event_log_retention_days,
+        protect=config.protect_state,
+        force_destroy=config.spark.force_destroy_buckets,
+    ),
+    opts=with_aws,
+)
+
+if config.teams:
+    spark = SparkPlatform(
+        "spark",
+        SparkPlatformArgs(
+            teams=config.teams,
+            cluster_name=cluster_name,
+            region=config.region,
+            partition=partition,
+            bucket_name=storage.bucket_name,
+            provider=cluster.provider,
+            batch_scheduler=config.spark.batch_scheduler,
+            network_policies=config.spark.network_policies,
+            operator_pod_monitor=config.spark.operator_pod_monitor,
+            depends_on=[cluster.system_nodes],
+        ),
+        opts=with_aws,
+    )
+    pulumi.export("teamRoleArns", spark.team_role_arns)
+
 pulumi.export("region", config.region)
 pulumi.export("zones", config.network.zones)
 pulumi.export("vpcId", network.vpc_id)
@@ -110,6 +148,7 @@ pulumi.export("clusterSecurityGroupId", cluster.cluster_security_group_id)
 pulumi.export("oidcIssuer", cluster.oidc_issuer)
 pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("sparkZones", config.spark_zones)
+pulumi.export("sparkBucket", storage.bucket_name)
 pulumi.export("karpenterNodeRoleArn", karpenter.node_role_arn)
 pulumi.export("karpenterInterruptionQueue", karpenter.interruption_queue_name)
 pulumi.export("sparkNodePools", karpenter.node_pool_names)

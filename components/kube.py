@@ -17,6 +17,7 @@ _TYPED_GROUPS = {
     "scheduling.k8s.io/v1": "scheduling.v1",
     "storage.k8s.io/v1": "storage.v1",
     "networking.k8s.io/v1": "networking.v1",
+    "admissionregistration.k8s.io/v1": "admissionregistration.v1",
 }
 
 

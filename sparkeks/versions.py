@@ -56,3 +56,11 @@ KARPENTER_CRD_CHART = "oci://public.ecr.aws/karpenter/karpenter-crd"
 # EKS-optimized Amazon Linux 2023 release (a tag of awslabs/amazon-eks-ami) for Karpenter's AMI alias.
 # Production stacks must pin it; a dev stack may opt into the floating "latest" alias to catch AMI changes early.
 AL2023_AMI_ALIAS = "al2023@v20260724"
+
+# Kubeflow Spark Operator (sparkoperator.k8s.io/v1beta2).
+SPARK_OPERATOR_VERSION = "2.5.2"
+SPARK_OPERATOR_REPO = "https://kubeflow.github.io/spark-operator"
+
+# Apache YuniKorn (optional batch scheduler). Its chart's own image tags float, so they are pinned here.
+YUNIKORN_VERSION = "1.8.0"
+YUNIKORN_REPO = "https://apache.github.io/yunikorn-release"

@@ -46,7 +46,7 @@ def test_control_plane_role_trust_and_permissions_exactly(prod):
     attached = [a["inputs"]["policyArn"] for a in prod.of_type(ATTACHMENT) if a["name"].startswith("cluster-control-plane-")]
     assert attached == ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"]
     key_arn = prod.one(CLUSTER)["inputs"]["encryptionConfig"]["provider"]["keyArn"]
-    inline = json.loads(prod.one("aws:iam/rolePolicy:RolePolicy")["inputs"]["policy"])
+    inline = json.loads(prod.one("aws:iam/rolePolicy:RolePolicy", "cluster-control-plane-secrets-encryption")["inputs"]["policy"])
     assert inline["Statement"] == [
         {
             "Sid": "EnvelopeEncryptionOfSecrets",

@@ -103,12 +103,14 @@ def test_controller_never_gets_wildcard_write_permissions(prod):
 def test_controller_identity_is_pod_identity_for_karpenter_karpenter(prod):
     role = prod.one(ROLE, "karpenter-controller")
     assert json.loads(role["inputs"]["assumeRolePolicy"])["Statement"][0]["Principal"] == {"Service": "pods.eks.amazonaws.com"}
-    association = prod.one("aws:eks/podIdentityAssociation:PodIdentityAssociation")["inputs"]
+    association = prod.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "karpenter-controller")["inputs"]
     assert (association["namespace"], association["serviceAccount"]) == ("karpenter", "karpenter")
     assert association["roleArn"] == f"arn:aws:iam::{ACCOUNT}:role/{prod.id_of(role)}"
     assert association["clusterName"] == "spark-prod"
     attached = {a["inputs"]["policyArn"] for a in prod.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") if a["name"].startswith("karpenter-controller-")}
-    assert attached == {f"arn:aws:iam::{ACCOUNT}:policy/{prod.id_of(p)}" for p in prod.of_type(POLICY)}
+    karpenter_policies = [p for p in prod.of_type(POLICY) if p["parent"] == "spark-on-eks:karpenter:Karpenter::karpenter"]
+    assert len(karpenter_policies) == 5
+    assert attached == {f"arn:aws:iam::{ACCOUNT}:policy/{prod.id_of(p)}" for p in karpenter_policies}
 
 
 def test_node_role_has_upstreams_four_policies_and_joins_through_an_access_entry(prod, upstream):

@@ -55,7 +55,14 @@ def test_inventory_lists_every_resource_with_resolvable_parents_and_dependencies
         assert {"protect", "retainOnDelete", "dependsOn"} <= set(resource["options"])
         assert set(resource["options"]["dependsOn"]) <= refs
     components = {r["type"] for r in inventory["resources"] if r["type"].startswith("spark-on-eks:")}
-    assert components == {"spark-on-eks:network:Network", "spark-on-eks:cluster:Cluster", "spark-on-eks:karpenter:Karpenter"}
+    assert components == {
+        "spark-on-eks:network:Network",
+        "spark-on-eks:cluster:Cluster",
+        "spark-on-eks:karpenter:Karpenter",
+        "spark-on-eks:storage:SparkStorage",
+        "spark-on-eks:spark:SparkPlatform",
+        "spark-on-eks:spark:SparkTeam",
+    }
 
 
 def test_parents_come_before_children(prod):
@@ -129,16 +136,9 @@ def test_unsimulated_invokes_fail_loudly():
 def test_manifests_are_one_file_per_object(prod, tmp_path):
     write_plan(prod.plan, tmp_path)
     files = sorted(p.name for p in (tmp_path / "manifests").iterdir())
-    assert files == [
-        "ec2nodeclass.default.yaml",
-        "ec2nodeclass.nvme.yaml",
-        "namespace.karpenter.yaml",
-        "nodepool.spark-driver.yaml",
-        "nodepool.spark-executor-nvme.yaml",
-        "nodepool.spark-executor-on-demand.yaml",
-        "nodepool.spark-executor.yaml",
-        "storageclass.gp3.yaml",
-    ]
+    manifests = [r for r in prod.plan.resources if r["type"].startswith("kubernetes:") and "helm.sh" not in r["type"]]
+    assert len(files) == len(manifests)
+    assert {"storageclass.gp3.yaml", "nodepool.spark-executor.yaml", "namespace.analytics.yaml", "resourcequota.analytics.spark-team.yaml"} <= set(files)
     manifest = yaml.safe_load((tmp_path / "manifests" / "storageclass.gp3.yaml").read_text())
     assert list(manifest)[:3] == ["apiVersion", "kind", "metadata"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sparkeks import versions
@@ -20,3 +21,10 @@ def addon_plan(kubernetes_version: str) -> list[AddonSpec]:
     return [AddonSpec(n, pins[n], True) for n in versions.EKS_ADDONS_BEFORE_NODES] + [
         AddonSpec(n, pins[n], False) for n in versions.EKS_ADDONS_AFTER_NODES
     ]
+
+
+def addon_configuration(name: str, *, network_policies: bool) -> str | None:
+    """Add-on configuration values (JSON), or None for the add-on's defaults."""
+    if name == "vpc-cni" and network_policies:
+        return json.dumps({"enableNetworkPolicy": "true"}, sort_keys=True)
+    return None

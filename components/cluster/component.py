@@ -10,7 +10,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.cluster import iam
-from components.cluster.addons import addon_plan
+from components.cluster.addons import addon_configuration, addon_plan
 from components.cluster.kubeconfig import kubeconfig
 from components.cluster.nodes import (
     AMI_TYPES,
@@ -50,6 +50,8 @@ class ClusterArgs:
     public_access_cidrs: list[str] = field(default_factory=list)
     admin_principals: list[str] = field(default_factory=list)
     bootstrap_creator_admin: bool = True
+    network_policies: bool = False
+    """Turn on the VPC CNI's network policy engine (NetworkPolicies are ignored without it)."""
     protect: bool = False
     """Protect and retain what holds state or keys (KMS key, log group) and turn on EKS deletion protection."""
     tags: dict[str, str] = field(default_factory=dict)
@@ -168,6 +170,7 @@ class Cluster(pulumi.ComponentResource):
                 addon_version=spec.version,
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="OVERWRITE",
+                configuration_values=addon_configuration(spec.name, network_policies=args.network_policies),
                 opts=child,
             )
             for spec in addons

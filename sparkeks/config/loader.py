@@ -63,8 +63,8 @@ def _model_at(path: list[str | int]) -> type[BaseModel] | None:
 
 
 def _key(path: list[str | int]) -> str:
-    if path and path[0] == "region":
-        return "aws:region"
+    if path and path[0] in ("region", "allowedAccountIds"):
+        return "aws:" + str(path[0]) + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path[1:])
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
@@ -80,7 +80,7 @@ def _reason(error: Mapping[str, Any], path: list[str | int]) -> str:
         model = _model_at(path[:-1])
         allowed = sorted((f.alias or n) for n, f in model.model_fields.items()) if model else []
         if path[:-1] == []:
-            allowed = [a for a in allowed if a != "region"]
+            allowed = [a for a in allowed if a not in ("region", "allowedAccountIds")]
         close = difflib.get_close_matches(str(path[-1]), allowed, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         return f"unknown key; {hint}allowed keys: {', '.join(allowed)}"
@@ -119,7 +119,7 @@ def _problem_lines(stack: str, err: ValidationError) -> list[str]:
         value = error.get("input")
         ctx = error.get("ctx") or {}
         if "key" in ctx:
-            path += ctx["key"].split(".")
+            path += [int(p) if p.isdigit() else p for p in ctx["key"].split(".")]
             value = ctx["value"]
         if error["type"] == "missing":
             value = None
@@ -149,6 +149,8 @@ def load_stack_config(stack: str, raw: Mapping[str, Any], secret_keys: Collectio
         namespace, _, name = full_key.partition(":")
         if full_key == "aws:region":
             data["region"] = value
+        elif full_key == "aws:allowedAccountIds":
+            data["allowedAccountIds"] = _decode(name, value)
         elif namespace == PROJECT:
             data[name] = _decode(name, value)
             if full_key in secret_keys and name not in allowed_secrets:

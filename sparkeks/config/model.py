@@ -592,10 +592,136 @@ class ClusterConfig(ConfigModel):
         return value
 
 
+_TEAM_NAME = re.compile(r"^[a-z][a-z0-9-]{0,28}[a-z0-9]$")
+_S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<prefix>([A-Za-z0-9!_.'()-]+/)*)$")
+# Namespaces the platform itself uses; a team may not take them.
+RESERVED_NAMESPACES = ("default", "karpenter", "spark-operator", "spark-history", "monitoring", "yunikorn")
+POOL_KEYS = ("driver", "executor", "executorNvme")
+
+
+def _s3_uri(value: str) -> str:
+    if "*" in value or not _S3_URI.match(value):
+        raise problem("must be an S3 location like s3://bucket/path/ (ending in /, no wildcards)")
+    return value
+
+
+S3Uri = Annotated[str, AfterValidator(_s3_uri)]
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """`s3://bucket/a/b/` -> ("bucket", "a/b/")."""
+    match = _S3_URI.match(uri)
+    assert match is not None, uri
+    return match["bucket"], match["prefix"]
+
+
+def memory_mib(quantity: str) -> int:
+    """Kubernetes binary quantity (`4Gi`) in MiB."""
+    match = _QUANTITY.match(quantity)
+    assert match is not None, quantity
+    return int(match[1]) * {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024, "Ti": 1024 * 1024}[match[2]]
+
+
+class DataAccess(ConfigModel):
+    read: list[S3Uri] = Field(default_factory=list, description="S3 locations the team's jobs may read.")
+    write: list[S3Uri] = Field(default_factory=list, description="S3 locations the team's jobs may read and write.")
+
+
+class TeamQuota(ConfigModel):
+    cpu: int = Field(gt=0, description="vCPUs all the team's pods may request together.")
+    memory: MemoryQuantity = Field(description="Memory all the team's pods may request (and be limited to) together.")
+    pods: int = Field(1000, gt=0, description="Most pods at once.")
+
+
+class ContainerLimits(ConfigModel):
+    default_cpu: str = Field("1", description="CPU request of a container that states none.")
+    default_memory: MemoryQuantity = Field("2Gi", description="Memory request and limit of a container that states none.")
+    max_cpu: int = Field(32, gt=0, description="Largest CPU a single container may use.")
+    max_memory: MemoryQuantity = Field("256Gi", description="Largest memory a single container may use.")
+
+
+class TeamConfig(ConfigModel):
+    name: str = Field(description="Team name: its namespace, ServiceAccount owner and IAM role (lowercase, digits, hyphens).")
+    data: DataAccess = Field(default_factory=DataAccess, description="S3 data the team's jobs may touch (nothing else).")
+    quota: TeamQuota = Field(description="ResourceQuota of the team namespace: the team's share, like a YARN queue's capacity.")
+    limits: ContainerLimits = Field(default_factory=ContainerLimits, description="LimitRange of the team namespace.")
+    pools: list[Literal["driver", "executor", "executorNvme"]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(POOL_KEYS), description="Spark pools the team may run on (enforced at admission)."
+    )
+    guaranteed: TeamQuota | None = Field(None, description="YuniKorn guaranteed share (needs spark.batchScheduler yunikorn).")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _TEAM_NAME.match(value):
+            raise problem("must be 2-30 characters: lowercase letters, digits and hyphens, starting with a letter")
+        if value in RESERVED_NAMESPACES or value.startswith("kube-"):
+            raise problem(f"is a namespace the platform uses; reserved: {', '.join(RESERVED_NAMESPACES)}, kube-*")
+        return value
+
+    @field_validator("pools")
+    @classmethod
+    def _unique_pools(cls, values: list[str]) -> list[str]:
+        _no_duplicates(values)
+        if "driver" not in values:
+            raise problem("must include driver: every Spark application needs a driver")
+        return values
+
+    @model_validator(mode="after")
+    def _limits_within_quota(self) -> TeamConfig:
+        if self.limits.max_cpu > self.quota.cpu:
+            raise problem(f"is larger than the team quota's cpu {self.quota.cpu}", key="limits.maxCpu", value=self.limits.max_cpu)
+        if memory_mib(self.limits.max_memory) > memory_mib(self.quota.memory):
+            raise problem(
+                f"is larger than the team quota's memory {self.quota.memory}", key="limits.maxMemory", value=self.limits.max_memory
+            )
+        if self.guaranteed is not None and (
+            self.guaranteed.cpu > self.quota.cpu or memory_mib(self.guaranteed.memory) > memory_mib(self.quota.memory)
+        ):
+            raise problem("must not exceed the team quota (the queue's maximum)", key="guaranteed", value=self.guaranteed.model_dump())
+        return self
+
+
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+
+
+class SparkPlatformConfig(ConfigModel):
+    batch_scheduler: Literal["none", "yunikorn"] = Field(
+        "none", description="`yunikorn` adds the YuniKorn scheduler with a queue per team (gang scheduling, guaranteed shares)."
+    )
+
+    @field_validator("bucket_name")
+    @classmethod
+    def _bucket(cls, value: str | None) -> str | None:
+        if value is not None and (not _BUCKET.match(value) or "--" in value):
+            raise problem("must be an S3 bucket name: 3-63 lowercase letters, digits and hyphens")
+        return value
+    network_policies: bool = Field(False, description="Isolate team namespaces with NetworkPolicies (turns on the VPC CNI's policy engine).")
+    operator_pod_monitor: bool = Field(False, description="Create the Spark Operator chart's PodMonitor (needs the Prometheus operator CRDs).")
+    memory_overhead_factor: float = Field(
+        0.2, ge=0.1, le=1.0, description="JVM executor and driver memory overhead as a share of memory (Kubernetes kills at the limit)."
+    )
+    non_jvm_memory_overhead_factor: float = Field(
+        0.4, ge=0.1, le=1.0, description="Overhead share for PySpark and other non-JVM jobs (Python workers live outside the JVM heap)."
+    )
+    event_log_retention_days: int = Field(90, ge=1, le=3650, description="Days Spark event logs are kept in the platform bucket.")
+    bucket_name: str | None = Field(
+        None,
+        description="Platform bucket (event logs, shuffle fallback). Default: `<clusterName>-spark-<account id>`.",
+    )
+    force_destroy_buckets: bool = Field(
+        False, description="Let `pulumi destroy` empty and delete the platform bucket (dev only; refused in prod)."
+    )
+
+
 class StackConfig(ConfigModel):
     """Everything under `spark-on-eks:` plus `aws:region`."""
 
     region: str = Field(description="AWS region (the provider's own `aws:region` key). Required.")
+    allowed_account_ids: list[str] = Field(
+        default_factory=list,
+        description="The AWS provider's own `aws:allowedAccountIds`: deploy only into these accounts. With one account, tools know it offline (bucket names).",
+    )
     environment: Literal["dev", "staging", "prod"] = Field(
         "dev", description="Environment class; `prod` turns on protection of stateful resources and stricter checks."
     )
@@ -610,6 +736,18 @@ class StackConfig(ConfigModel):
     network: NetworkConfig = Field(default_factory=NetworkConfig, description="VPC layout.")
     cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="EKS control plane and system nodes.")
     karpenter: KarpenterConfig = Field(default_factory=KarpenterConfig, description="Karpenter and the Spark node pools.")
+    spark: SparkPlatformConfig = Field(default_factory=SparkPlatformConfig, description="Spark Operator and Spark defaults.")
+    teams: list[TeamConfig] = Field(
+        default_factory=list, description="Teams: the replacement for YARN queues. Each gets a namespace, identity, quota and limits."
+    )
+
+    @field_validator("allowed_account_ids")
+    @classmethod
+    def _account_ids(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not re.match(r"^\d{12}$", value):
+                raise problem("must list 12-digit AWS account ids (quoted)")
+        return _no_duplicates(values)
 
     @field_validator("cluster_name")
     @classmethod
@@ -655,6 +793,16 @@ class StackConfig(ConfigModel):
                 key="karpenter.amiAlias",
                 value=self.karpenter.ami_alias,
             )
+        names = [t.name for t in self.teams]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            raise problem(f"team {name!r} is declared twice", key="teams", value=names)
+        if self.environment == "prod" and self.spark.force_destroy_buckets:
+            raise problem("prod never lets `pulumi destroy` delete bucket contents", key="spark.forceDestroyBuckets", value=True)
+        for index, team in enumerate(self.teams):
+            if team.guaranteed is not None and self.spark.batch_scheduler != "yunikorn":
+                raise problem(
+                    "a guaranteed share needs spark.batchScheduler: yunikorn", key=f"teams.{index}.guaranteed", value=team.guaranteed.model_dump()
+                )
         spark_zones = self.spark_zones
         for name in ("driver", "executor", "executorNvme"):
             pool = getattr(self.karpenter.pools, to_snake(name))
@@ -676,6 +824,14 @@ class StackConfig(ConfigModel):
 
     def resolved_cluster_name(self, stack: str) -> str:
         return self.cluster_name or f"spark-{stack}"
+
+    def resolved_bucket_name(self, stack: str, account_id: str) -> str:
+        return self.spark.bucket_name or f"{self.resolved_cluster_name(stack)}-spark-{account_id}"
+
+    @property
+    def known_account_id(self) -> str | None:
+        """The account this stack deploys to, when config pins exactly one."""
+        return self.allowed_account_ids[0] if len(self.allowed_account_ids) == 1 else None
 
     @property
     def protect_state(self) -> bool:

@@ -75,9 +75,16 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
     for name, field in model.model_fields.items():
         key = field.alias or name
         annotation = field.annotation
-        full_key = "aws:region" if (model is StackConfig and name == "region") else f"{prefix}{key}"
+        provider_key = model is StackConfig and name in ("region", "allowed_account_ids")
+        full_key = f"aws:{key}" if provider_key else f"{prefix}{key}"
         if _is_section(annotation):
             rows += _rows(annotation, f"{full_key}.")
+            continue
+        item = typing.get_args(annotation)[0] if typing.get_origin(annotation) is list else None
+        if isinstance(item, type) and issubclass(item, BaseModel) and len(item.model_fields) > 4:
+            # A list of records (teams): one row for the list, then a row per record key.
+            rows.append(f"| `{full_key}` | list | {_default(field)} | {field.description} |")
+            rows += _rows(item, f"{full_key}[].")
             continue
         rows.append(f"| `{full_key}` | {_type_name(annotation)}{_bounds(field)} | {_default(field)} | {field.description} |")
     return rows

@@ -109,6 +109,17 @@ def _tree_key(by_ref: dict[str, dict[str, Any]], resource: dict[str, Any]) -> tu
     return tuple(reversed(path))
 
 
+def _pinned_account(config: dict[str, str]) -> str:
+    """The simulated account is the one the stack pins with aws:allowedAccountIds, when it pins one."""
+    from sparkeks.plan.cloud import ACCOUNT_ID
+
+    try:
+        accounts = json.loads(config.get("aws:allowedAccountIds", "[]"))
+    except ValueError:
+        return ACCOUNT_ID
+    return accounts[0] if isinstance(accounts, list) and len(accounts) == 1 and isinstance(accounts[0], str) else ACCOUNT_ID
+
+
 def _config_error_in_chain(err: BaseException):
     """The ConfigError that caused `err`, if any (chains can loop, so each link is visited once)."""
     from sparkeks.config.loader import ConfigError
@@ -137,7 +148,7 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT) -> Plan:
     from sparkeks.regions import REGIONS
 
     region = REGIONS.get(stack_input.config.get("aws:region", ""), REGIONS["us-east-1"])
-    monitor = PlanMonitor(SimulatedAws(region))
+    monitor = PlanMonitor(SimulatedAws(region, _pinned_account(stack_input.config)))
     settings.configure(
         mocks.MockSettings(
             monitor=monitor,

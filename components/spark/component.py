@@ -1,0 +1,179 @@
+"""SparkPlatform: the Spark Operator, shared priority classes and admission rules, and one SparkTeam per team."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.iam import pod_identity_trust_policy, to_json
+from components.kube import kubernetes_object
+from components.spark import teams as team_objects
+from components.spark.iam import team_policy
+from components.spark.values import operator_values, yunikorn_values
+from sparkeks import versions
+from sparkeks.config.model import TeamConfig
+from sparkeks.spark.layout import event_log_prefix, fallback_prefix, s3a
+
+OPERATOR_NAMESPACE = "spark-operator"
+YUNIKORN_NAMESPACE = "yunikorn"
+
+
+@dataclass(frozen=True)
+class SparkTeamArgs:
+    team: TeamConfig
+    cluster_name: str
+    region: str
+    partition: str
+    bucket_name: pulumi.Input[str]
+    provider: k8s.Provider
+    network_policies: bool
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+
+
+class SparkTeam(pulumi.ComponentResource):
+    """A team: namespace, `spark` ServiceAccount with a driver Role, an IAM role through Pod Identity,
+    quota, limits, and optionally NetworkPolicies."""
+
+    role_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: SparkTeamArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("spark-on-eks:spark:SparkTeam", name, None, opts)
+        team = args.team
+        child = pulumi.ResourceOptions(parent=self)
+
+        role = aws.iam.Role(f"{name}-spark", assume_role_policy=to_json(pod_identity_trust_policy()), opts=child)
+        policy = aws.iam.RolePolicy(
+            f"{name}-spark-data",
+            role=role.name,
+            policy=pulumi.Output.from_input(args.bucket_name).apply(
+                lambda bucket: to_json(team_policy(args.partition, team.name, bucket, team.data.read, team.data.write))
+            ),
+            opts=child,
+        )
+        identity = aws.eks.PodIdentityAssociation(
+            f"{name}-spark",
+            cluster_name=args.cluster_name,
+            namespace=team.name,
+            service_account=team_objects.SPARK_SERVICE_ACCOUNT,
+            role_arn=role.arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )
+        # Spark refuses to start when its event-log directory is missing; S3 has directories only as markers.
+        aws.s3.BucketObjectv2(
+            f"{name}-event-log-dir",
+            bucket=args.bucket_name,
+            key=event_log_prefix(team.name),
+            content="",
+            opts=child,
+        )
+
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=args.depends_on)
+        ns = kubernetes_object(f"{name}-namespace", team_objects.namespace(team), k8s_opts)
+        in_ns = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns])
+        objects = [
+            team_objects.service_account(team),
+            team_objects.driver_role(team),
+            team_objects.driver_role_binding(team),
+            team_objects.resource_quota(team),
+            team_objects.limit_range(team),
+            team_objects.platform_config_map(
+                team,
+                {
+                    "bucket": args.bucket_name,
+                    "eventLogDir": pulumi.Output.from_input(args.bucket_name).apply(lambda b: s3a(b, event_log_prefix(team.name))),
+                    "fallbackStoragePath": pulumi.Output.from_input(args.bucket_name).apply(lambda b: s3a(b, fallback_prefix(team.name))),
+                    "region": args.region,
+                    "serviceAccount": team_objects.SPARK_SERVICE_ACCOUNT,
+                },
+            ),
+        ]
+        if args.network_policies:
+            objects += team_objects.network_policies(team)
+        for manifest in objects:
+            kubernetes_object(f"{name}-{manifest['kind'].lower()}-{manifest['metadata']['name']}", manifest, in_ns)
+
+        self.role_arn = role.arn
+        self.register_outputs({"namespace": team.name, "roleArn": self.role_arn, "podIdentity": identity.association_arn})
+
+
+@dataclass(frozen=True)
+class SparkPlatformArgs:
+    teams: list[TeamConfig]
+    cluster_name: str
+    region: str
+    partition: str
+    bucket_name: pulumi.Input[str]
+    provider: k8s.Provider
+    batch_scheduler: str = "none"
+    network_policies: bool = False
+    operator_pod_monitor: bool = False
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+
+
+class SparkPlatform(pulumi.ComponentResource):
+    team_role_arns: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: SparkPlatformArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("spark-on-eks:spark:SparkPlatform", name, None, opts)
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=args.depends_on)
+
+        for manifest in team_objects.priority_classes() + team_objects.pool_access_policy():
+            kubernetes_object(f"{name}-{manifest['kind'].lower()}-{manifest['metadata']['name']}", manifest, k8s_opts)
+
+        teams = [
+            SparkTeam(
+                f"team-{team.name}",
+                SparkTeamArgs(
+                    team=team,
+                    cluster_name=args.cluster_name,
+                    region=args.region,
+                    partition=args.partition,
+                    bucket_name=args.bucket_name,
+                    provider=args.provider,
+                    network_policies=args.network_policies,
+                    depends_on=args.depends_on,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for team in args.teams
+        ]
+        team_namespaces = [t.name for t in args.teams]
+
+        scheduler: list[pulumi.Resource] = []
+        if args.batch_scheduler == "yunikorn":
+            yk_ns = kubernetes_object(
+                f"{name}-yunikorn-namespace", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": YUNIKORN_NAMESPACE}}, k8s_opts
+            )
+            scheduler.append(
+                k8s.helm.v3.Release(
+                    f"{name}-yunikorn",
+                    name="yunikorn",
+                    chart="yunikorn",
+                    version=versions.YUNIKORN_VERSION,
+                    repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.YUNIKORN_REPO),
+                    namespace=YUNIKORN_NAMESPACE,
+                    values=yunikorn_values(args.teams),
+                    opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[yk_ns, *args.depends_on]),
+                )
+            )
+
+        operator_ns = kubernetes_object(
+            f"{name}-operator-namespace", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": OPERATOR_NAMESPACE}}, k8s_opts
+        )
+        k8s.helm.v3.Release(
+            f"{name}-operator",
+            name="spark-operator",
+            chart="spark-operator",
+            version=versions.SPARK_OPERATOR_VERSION,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.SPARK_OPERATOR_REPO),
+            namespace=OPERATOR_NAMESPACE,
+            values=operator_values(team_namespaces, batch_scheduler=args.batch_scheduler, pod_monitor=args.operator_pod_monitor),
+            # The operator watches the team namespaces, so they exist first.
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[operator_ns, *teams, *scheduler, *args.depends_on]),
+        )
+
+        self.team_role_arns = {t.name: team.role_arn for t, team in zip(args.teams, teams)}
+        self.register_outputs({"teamRoleArns": self.team_role_arns, "jobNamespaces": team_namespaces})
