@@ -7,6 +7,7 @@ track the control plane's version.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import MappingProxyType
 
 # Kubernetes minors with a complete set of EKS add-on pins below. On 2026-11-24 EKS has 1.34 (standard
@@ -64,3 +65,60 @@ SPARK_OPERATOR_REPO = "https://kubeflow.github.io/spark-operator"
 # Apache YuniKorn (optional batch scheduler). Its chart's own image tags float, so they are pinned here.
 YUNIKORN_VERSION = "1.8.0"
 YUNIKORN_REPO = "https://apache.github.io/yunikorn-release"
+
+
+@dataclass(frozen=True)
+class SparkRuntime:
+    """One supported Spark line: its image and the jars every application of it gets."""
+
+    spark_version: str
+    scala: str
+    image: str
+    hadoop: str
+    dataflint: str
+    """Maven coordinates of the Dataflint plugin built for this Spark and Scala."""
+    s3a: tuple[str, ...]
+    """hadoop-aws matching the image's Hadoop, and an AWS SDK new enough for EKS Pod Identity."""
+    credentials_provider: str
+    sdk_major: int
+    sdk_version: str
+
+    @property
+    def minor(self) -> str:
+        return ".".join(self.spark_version.split(".")[:2])
+
+
+DATAFLINT_VERSION = "0.9.8"
+# EKS Pod Identity needs AWS SDK for Java v1 >= 1.12.746 or v2 >= 2.21.30.
+POD_IDENTITY_MIN_SDK = {1: (1, 12, 746), 2: (2, 21, 30)}
+
+SPARK_RUNTIMES = MappingProxyType(
+    {
+        # Hadoop 3.3.4's hadoop-aws was built against SDK v1 1.12.262, too old for Pod Identity: the
+        # bundle is raised to the last 1.12 release, which hadoop-aws 3.3.x runs with.
+        "3.5": SparkRuntime(
+            spark_version="3.5.8",
+            scala="2.12",
+            image="apache/spark:3.5.8-scala2.12-java17-python3-ubuntu",
+            hadoop="3.3.4",
+            dataflint=f"io.dataflint:spark_2.12:{DATAFLINT_VERSION}",
+            s3a=("org.apache.hadoop:hadoop-aws:3.3.4", "com.amazonaws:aws-java-sdk-bundle:1.12.797"),
+            credentials_provider="com.amazonaws.auth.DefaultAWSCredentialsProviderChain",
+            sdk_major=1,
+            sdk_version="1.12.797",
+        ),
+        # Hadoop 3.4.1's hadoop-aws uses SDK v2 2.24.6, which supports Pod Identity as it is.
+        "4.0": SparkRuntime(
+            spark_version="4.0.4",
+            scala="2.13",
+            image="apache/spark:4.0.4-scala2.13-java17-python3-ubuntu",
+            hadoop="3.4.1",
+            dataflint=f"io.dataflint:dataflint-spark4_2.13:{DATAFLINT_VERSION}",
+            s3a=("org.apache.hadoop:hadoop-aws:3.4.1", "software.amazon.awssdk:bundle:2.24.6"),
+            credentials_provider="software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider",
+            sdk_major=2,
+            sdk_version="2.24.6",
+        ),
+    }
+)
+NEWEST_SPARK = max(SPARK_RUNTIMES, key=lambda v: tuple(map(int, v.split("."))))

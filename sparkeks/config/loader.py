@@ -8,16 +8,18 @@ comes from the Pulumi CLI (`pulumi up`) and from the offline plan, so both repor
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from sparkeks.config.errors import dotted, problem_lines, render
 from sparkeks.config.model import PROJECT, StackConfig
 from sparkeks.regions import REGIONS
 
+# Keys of the AWS provider's own namespace that the model reads.
+_PROVIDER_KEYS = ("region", "allowedAccountIds")
 # Top-level keys whose values are plain strings even when they look like JSON numbers.
 _STRING_KEYS = {"environment", "clusterName"}
 
@@ -43,88 +45,10 @@ def _decode(name: str, value: Any) -> Any:
         return value
 
 
-def _render(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, default=str) if value is not None else "(missing)"
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
-def _model_at(path: list[str | int]) -> type[BaseModel] | None:
-    """The model class found at an error location, walking by field aliases."""
-    model: type[BaseModel] = StackConfig
-    for part in path:
-        if isinstance(part, int):
-            continue
-        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
-        annotation = getattr(field, "annotation", None)
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return None
-        model = annotation
-    return model
-
-
 def _key(path: list[str | int]) -> str:
-    if path and path[0] in ("region", "allowedAccountIds"):
-        return "aws:" + str(path[0]) + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path[1:])
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return f"{PROJECT}:{text}"
-
-
-def _reason(error: Mapping[str, Any], path: list[str | int]) -> str:
-    kind = error["type"]
-    ctx = error.get("ctx") or {}
-    if kind == "stack_config":
-        return ctx["reason"]
-    if kind == "extra_forbidden":
-        model = _model_at(path[:-1])
-        allowed = sorted((f.alias or n) for n, f in model.model_fields.items()) if model else []
-        if path[:-1] == []:
-            allowed = [a for a in allowed if a not in ("region", "allowedAccountIds")]
-        close = difflib.get_close_matches(str(path[-1]), allowed, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        return f"unknown key; {hint}allowed keys: {', '.join(allowed)}"
-    if kind == "missing":
-        return "is required"
-    if kind == "literal_error":
-        return f"must be one of {ctx['expected']}"
-    simple = {
-        "int_type": "must be a whole number",
-        "string_type": "must be a string",
-        "bool_type": "must be true or false",
-        "list_type": "must be a list",
-        "dict_type": "must be a mapping of keys to values",
-        "model_type": "must be a mapping of keys to values",
-        "model_attributes_type": "must be a mapping of keys to values",
-    }
-    if kind in simple:
-        return simple[kind]
-    if kind == "greater_than":
-        return f"must be greater than {ctx['gt']}"
-    if kind == "greater_than_equal":
-        return f"must be at least {ctx['ge']}"
-    if kind == "less_than_equal":
-        return f"must be at most {ctx['le']}"
-    if kind == "too_short":
-        return f"must have at least {ctx['min_length']} entries"
-    if kind == "too_long":
-        return f"must have at most {ctx['max_length']} entries"
-    return error["msg"]
-
-
-def _problem_lines(stack: str, err: ValidationError) -> list[str]:
-    lines = []
-    for error in err.errors(include_url=False):
-        path = list(error["loc"])
-        value = error.get("input")
-        ctx = error.get("ctx") or {}
-        if "key" in ctx:
-            path += [int(p) if p.isdigit() else p for p in ctx["key"].split(".")]
-            value = ctx["value"]
-        if error["type"] == "missing":
-            value = None
-        lines.append(f"{stack_file(stack)}: {_key(path)}: {_render(value)}: {_reason(error, path)}")
-    return lines
+    if path and path[0] in _PROVIDER_KEYS:
+        return f"aws:{dotted(path)}"
+    return f"{PROJECT}:{dotted(path)}"
 
 
 def secret_capable_keys() -> set[str]:
@@ -163,7 +87,7 @@ def load_stack_config(stack: str, raw: Mapping[str, Any], secret_keys: Collectio
         problems.append(f"{stack_file(stack)}: aws:region: (missing): is required, e.g. `pulumi config set aws:region us-east-1`")
     elif region is None:
         problems.append(
-            f"{stack_file(stack)}: aws:region: {_render(data['region'])}: unknown region; known: {', '.join(sorted(REGIONS))}"
+            f"{stack_file(stack)}: aws:region: {render(data['region'])}: unknown region; known: {', '.join(sorted(REGIONS))}"
         )
     # Validate the rest even when the region is bad, so every problem is reported at once.
     data.setdefault("region", next(iter(REGIONS)) if region is None else region.name)
@@ -172,7 +96,7 @@ def load_stack_config(stack: str, raw: Mapping[str, Any], secret_keys: Collectio
     try:
         config = StackConfig.model_validate(data, context={"region": region})
     except ValidationError as err:
-        problems += _problem_lines(stack, err)
+        problems += problem_lines(stack_file(stack), err, StackConfig, _key, hidden=_PROVIDER_KEYS)
         raise ConfigError(problems) from None
     if problems:
         raise ConfigError(problems)
@@ -185,7 +109,7 @@ def unavailable_zone_problems(stack: str, zones: list[str], available: list[str]
     if not missing:
         return []
     return [
-        f"{stack_file(stack)}: {PROJECT}:network.zones: {_render(missing)}: not available to account {account_id} "
+        f"{stack_file(stack)}: {PROJECT}:network.zones: {render(missing)}: not available to account {account_id} "
         f"in {region}; available there: {', '.join(available)}"
     ]
 
