@@ -28,6 +28,36 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _job(args: argparse.Namespace) -> int:
+    import os
+
+    from sparkeks.jobs.render import JobError, render_spec_file
+    from sparkeks.plan.runner import PROJECT_ROOT
+    from sparkeks.plan.writer import to_yaml
+
+    project_dir = Path(args.project_dir).resolve() if args.project_dir else PROJECT_ROOT
+    account = args.account_id or os.environ.get("SPARK_EKS_ACCOUNT_ID")
+    try:
+        job = render_spec_file(Path(args.spec), project_dir=project_dir, account_id=account)
+    except JobError as err:
+        for line in err.problems:
+            print(line, file=sys.stderr)
+        return EXIT_USAGE
+    text = to_yaml(job.application)
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        print(text, end="")
+    executor = job.application["spec"]["executor"]
+    per_node = ", ".join(f"{t} {n}" for t, n in job.executors_per_node.items())
+    print(
+        f"executor: {executor['cores']} cores ({executor['coreRequest']} requested), "
+        f"{executor['memory']} + {executor['memoryOverhead']} overhead; executors per node: {per_node}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _config_reference(args: argparse.Namespace) -> int:
     from sparkeks.config.reference import reference_table
 
@@ -59,6 +89,25 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--project-dir", metavar="DIR", help=argparse.SUPPRESS)
     plan.add_argument("-q", "--quiet", action="store_true", help="do not print the summary")
     plan.set_defaults(func=_plan)
+
+    job = commands.add_parser(
+        "job",
+        help="turn a short job spec into a complete SparkApplication",
+        description=(
+            "Read a job spec (name, stack, team, Spark line, main file/class, executor count/cores/memory, pool, "
+            "optional zone) and print a SparkApplication with the platform's defaults: memory overhead, "
+            "parallelism, CPU requests that pack onto the pool's nodes, event logs to the team's prefix, "
+            "metrics, Dataflint, S3A with Pod Identity, decommissioning with S3 fallback storage, and node "
+            "placement. Specs that cannot run print one line per problem and exit 2."
+        ),
+    )
+    job.add_argument("spec", help="job spec YAML file (see examples/)")
+    job.add_argument("--out", metavar="FILE", help="write the SparkApplication here instead of standard output")
+    job.add_argument(
+        "--account-id", metavar="ID", help="AWS account of the stack, when its config does not pin one (also SPARK_EKS_ACCOUNT_ID)"
+    )
+    job.add_argument("--project-dir", metavar="DIR", help=argparse.SUPPRESS)
+    job.set_defaults(func=_job)
 
     ref = commands.add_parser(
         "config-reference",

@@ -182,7 +182,7 @@ class SimulatedAws(Mocks):
             return {"arn": f"arn:{part}:sqs:{region}:{acct}:{o['name']}", "url": f"https://sqs.{region}.amazonaws.com/{acct}/{o['name']}"}
         if typ == "aws:s3/bucket:Bucket" or typ == "aws:s3/bucketV2:BucketV2":
             bucket = o.get("bucket") or o["name"]
-            return {"bucket": bucket, "arn": f"arn:{part}:s3:::{bucket}", "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com"}
+            return {"id": bucket, "bucket": bucket, "arn": f"arn:{part}:s3:::{bucket}", "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com"}
         if typ == "aws:cloudwatch/eventRule:EventRule":
             return {"arn": f"arn:{part}:events:{region}:{acct}:rule/{o['name']}"}
         return {}

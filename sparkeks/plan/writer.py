@@ -19,7 +19,10 @@ _MANIFEST_HEAD = ("apiVersion", "kind", "metadata")
 
 
 class _Dumper(yaml.SafeDumper):
-    """Block-style YAML; multi-line strings (scripts, JSON documents) as literal blocks."""
+    """Block-style YAML; multi-line strings (scripts, JSON documents) as literal blocks; no anchors."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:

@@ -1,0 +1,215 @@
+"""Render a job spec into a complete SparkApplication for its team on its stack's platform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from components.karpenter.nodes import POOL_LABEL, POOL_NAMES
+from sparkeks.config.errors import problem_lines, render
+from sparkeks.config.loader import ConfigError, load_stack_config
+from sparkeks.config.model import StackConfig, TeamConfig, memory_mib
+from sparkeks.jobs.spec import JobSpec
+from sparkeks.spark import sizing
+from sparkeks.spark.defaults import PLATFORM_OWNED, platform_spark_conf, sizing_spark_conf
+from sparkeks.versions import SPARK_RUNTIMES
+
+SPARK_APPLICATION_API = "sparkoperator.k8s.io/v1beta2"
+_POOL_KEYS = {"executor": "executor", "executorNvme": "executor_nvme"}
+NVME_LOCAL_DIR = "/spark-local"
+
+
+class JobError(Exception):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class RenderedJob:
+    application: dict[str, Any]
+    executor_request_milli: int
+    executors_per_node: dict[str, int]
+
+
+def load_spec(path: Path) -> JobSpec:
+    label = str(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as err:
+        raise JobError([f"{label}: cannot read: {err.strerror}"]) from None
+    except yaml.YAMLError as err:
+        raise JobError([f"{label}: not valid YAML: {getattr(err, 'problem', err)}"]) from None
+    if not isinstance(data, dict):
+        raise JobError([f"{label}: must be a mapping of keys to values"])
+    try:
+        return JobSpec.model_validate(data)
+    except ValidationError as err:
+        raise JobError(problem_lines(label, err, JobSpec)) from None
+
+
+def _tolerate(pool: str) -> list[dict[str, str]]:
+    return [{"key": POOL_LABEL, "operator": "Equal", "value": pool, "effect": "NoSchedule"}]
+
+
+def _fit(label: str, key: str, what: str, shape: sizing.ExecutorShape, nodes: list[sizing.Node], pool: str) -> int:
+    try:
+        return sizing.executor_request_milli(shape, nodes)
+    except sizing.SizingError:
+        cores, memory = sizing.largest_executor(nodes)
+        raise JobError(
+            [
+                f"{label}: {key}: {shape.cores} cores, {sizing.format_mib(shape.memory_mib)} + "
+                f"{sizing.format_mib(shape.overhead_mib)} overhead: {what} is bigger than any node of pool {pool} "
+                f"holds (at most {cores} cores, {sizing.format_mib(memory)} per pod)"
+            ]
+        ) from None
+
+
+def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: str | None = None) -> RenderedJob:
+    problems: list[str] = []
+    teams = {t.name: t for t in config.teams}
+    team: TeamConfig | None = teams.get(spec.team)
+    if team is None:
+        raise JobError([f"{label}: team: {render(spec.team)}: no such team in stack {spec.stack}; teams: {', '.join(teams) or 'none'}"])
+    if spec.pool not in team.pools:
+        problems.append(f"{label}: pool: {render(spec.pool)}: team {team.name} may use only {', '.join(team.pools)}")
+    pool_cfg = getattr(config.karpenter.pools, _POOL_KEYS[spec.pool])
+    zones = config.pool_zones(pool_cfg)
+    if spec.zone is not None and (spec.zone not in zones or spec.zone not in config.pool_zones(config.karpenter.pools.driver)):
+        problems.append(f"{label}: zone: {render(spec.zone)}: the {spec.pool} and driver pools run in {', '.join(zones)}")
+    account = account_id or config.known_account_id
+    if config.spark.bucket_name is None and account is None:
+        problems.append(
+            f"{label}: stack: {render(spec.stack)}: the platform bucket's name needs the AWS account: set aws:allowedAccountIds "
+            "or spark-on-eks:spark.bucketName in the stack, or pass --account-id"
+        )
+    owned = sorted(set(spec.spark_conf) & set(PLATFORM_OWNED))
+    for key in owned:
+        problems.append(f"{label}: sparkConf.{key}: {render(spec.spark_conf[key])}: set by the platform; jobs may not override it")
+    if problems:
+        raise JobError(problems)
+
+    runtime = SPARK_RUNTIMES[spec.spark_version]
+    factor = config.spark.non_jvm_memory_overhead_factor if spec.type == "Python" else config.spark.memory_overhead_factor
+    executor_mib = sizing.parse_memory_mib(spec.executor.memory)
+    driver_mib = sizing.parse_memory_mib(spec.driver.memory)
+    executor_shape = sizing.ExecutorShape(spec.executor.cores, executor_mib, sizing.memory_overhead_mib(executor_mib, factor))
+    driver_shape = sizing.ExecutorShape(spec.driver.cores, driver_mib, sizing.memory_overhead_mib(driver_mib, factor))
+
+    pool_name = POOL_NAMES[_POOL_KEYS[spec.pool]]
+    executor_nodes = [sizing.Node.of(t) for t in pool_cfg.instance_types()]
+    driver_nodes = [sizing.Node.of(t) for t in config.karpenter.pools.driver.instance_types()]
+    request = _fit(label, "executor", "one executor", executor_shape, executor_nodes, pool_name)
+    driver_request = _fit(label, "driver", "the driver", driver_shape, driver_nodes, POOL_NAMES["driver"])
+
+    limits = team.limits
+    for key, shape in (("executor", executor_shape), ("driver", driver_shape)):
+        if shape.cores > limits.max_cpu:
+            problems.append(f"{label}: {key}.cores: {shape.cores}: team {team.name} allows at most {limits.max_cpu} per container")
+        if shape.pod_memory_mib > memory_mib(limits.max_memory):
+            problems.append(
+                f"{label}: {key}.memory: {render(getattr(spec, key).memory)}: with overhead "
+                f"{sizing.format_mib(shape.pod_memory_mib)}, over team {team.name}'s {limits.max_memory} per container"
+            )
+    if problems:
+        raise JobError(problems)
+
+    bucket = config.resolved_bucket_name(spec.stack, account or "")
+    conf = {
+        **platform_spark_conf(runtime=runtime, team=team.name, bucket=bucket, region=config.region),
+        **sizing_spark_conf(executors=spec.executor.instances, cores=spec.executor.cores, shuffle_partitions=spec.shuffle_partitions),
+        **spec.spark_conf,
+    }
+
+    selector = {POOL_LABEL: pool_name}
+    driver_selector = {POOL_LABEL: POOL_NAMES["driver"]}
+    if spec.zone:
+        selector["topology.kubernetes.io/zone"] = spec.zone
+        driver_selector["topology.kubernetes.io/zone"] = spec.zone
+    labels = {"spark-on-eks.io/team": team.name, "spark-on-eks.io/spark-line": spec.spark_version}
+
+    driver: dict[str, Any] = {
+        "cores": spec.driver.cores,
+        "coreRequest": f"{driver_request}m",
+        "memory": sizing.format_mib(driver_mib),
+        "memoryOverhead": sizing.format_mib(driver_shape.overhead_mib),
+        "serviceAccount": "spark",
+        "priorityClassName": "spark-driver",
+        "nodeSelector": driver_selector,
+        "tolerations": _tolerate(POOL_NAMES["driver"]),
+        # Karpenter never takes a node away from under a running driver.
+        "annotations": {"karpenter.sh/do-not-disrupt": "true"},
+        "labels": labels,
+    }
+    executor: dict[str, Any] = {
+        "instances": spec.executor.instances,
+        "cores": spec.executor.cores,
+        "coreRequest": f"{request}m",
+        "memory": sizing.format_mib(executor_mib),
+        "memoryOverhead": sizing.format_mib(executor_shape.overhead_mib),
+        "serviceAccount": "spark",
+        "priorityClassName": "spark-executor",
+        "nodeSelector": selector,
+        "tolerations": _tolerate(pool_name),
+        "labels": labels,
+    }
+    app_spec: dict[str, Any] = {
+        "type": spec.type,
+        "mode": "cluster",
+        "sparkVersion": runtime.spark_version,
+        "image": spec.image or runtime.image,
+        "imagePullPolicy": "IfNotPresent",
+        "mainApplicationFile": spec.main_application_file,
+        **({"mainClass": spec.main_class} if spec.main_class else {}),
+        **({"pythonVersion": "3"} if spec.type == "Python" else {}),
+        "arguments": list(spec.arguments),
+        "deps": {"packages": [runtime.dataflint, *runtime.s3a, *spec.packages]},
+        "sparkConf": dict(sorted(conf.items())),
+        "restartPolicy": {"type": "Never"},
+        # Finished applications (and their driver pods) are cleaned up after a week.
+        "timeToLiveSeconds": 7 * 24 * 3600,
+        "driver": driver,
+        "executor": executor,
+    }
+    if spec.dynamic_allocation:
+        app_spec["dynamicAllocation"] = {
+            "enabled": True,
+            "shuffleTrackingEnabled": True,
+            "minExecutors": 0,
+            "initialExecutors": spec.executor.instances,
+            "maxExecutors": spec.executor.instances,
+        }
+    if spec.pool == "executorNvme":
+        # Volumes named spark-local-dir-* become Spark's local dirs; on the nvme class the kubelet's
+        # storage, and so this emptyDir, is the RAID0 of the instance-store disks.
+        app_spec["volumes"] = [{"name": "spark-local-dir-1", "emptyDir": {}}]
+        executor["volumeMounts"] = [{"name": "spark-local-dir-1", "mountPath": NVME_LOCAL_DIR}]
+    if config.spark.batch_scheduler == "yunikorn":
+        app_spec["batchScheduler"] = "yunikorn"
+        app_spec["batchSchedulerOptions"] = {"queue": f"root.{team.name}"}
+
+    application = {
+        "apiVersion": SPARK_APPLICATION_API,
+        "kind": "SparkApplication",
+        "metadata": {"name": spec.name, "namespace": team.name, "labels": labels},
+        "spec": app_spec,
+    }
+    return RenderedJob(application, request, sizing.packing(executor_shape, executor_nodes, request))
+
+
+def render_spec_file(path: Path, *, project_dir: Path, account_id: str | None = None) -> RenderedJob:
+    from sparkeks.plan.runner import PlanError, read_stack
+
+    spec = load_spec(path)
+    try:
+        stack = read_stack(spec.stack, project_dir)
+        config = load_stack_config(spec.stack, stack.config, stack.secret_keys)
+    except (PlanError, ConfigError) as err:
+        lines = err.lines if isinstance(err, PlanError) else err.problems
+        raise JobError([f"{path}: stack: {render(spec.stack)}: {lines[0]}", *lines[1:]]) from None
+    return render_job(spec, label=str(path), config=config, account_id=account_id)

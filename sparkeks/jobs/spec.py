@@ -1,0 +1,92 @@
+"""The job spec: what a data engineer writes. Everything else comes from the platform."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from sparkeks.config.model import ConfigModel, problem
+from sparkeks.spark.sizing import SizingError, parse_memory_mib
+from sparkeks.versions import SPARK_RUNTIMES
+
+_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
+
+
+def _memory(value: Any) -> Any:
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        try:
+            parse_memory_mib(value)
+        except SizingError as err:
+            raise problem(str(err)) from None
+        return str(value)
+    return value
+
+
+class DriverSpec(ConfigModel):
+    cores: int = Field(1, ge=1, le=64, description="Driver cores.")
+    memory: str = Field("4g", description="Driver JVM heap, a Spark memory size (4g, 4096m).")
+
+    _check_memory = field_validator("memory", mode="before")(lambda cls, v: _memory(v))
+
+
+class ExecutorSpec(ConfigModel):
+    instances: int = Field(ge=1, le=10000, description="Executors (the most, with dynamic allocation).")
+    cores: int = Field(ge=1, le=64, description="Task slots per executor.")
+    memory: str = Field(description="Executor JVM heap, a Spark memory size (14g).")
+
+    _check_memory = field_validator("memory", mode="before")(lambda cls, v: _memory(v))
+
+
+class JobSpec(ConfigModel):
+    name: str = Field(description="Application name (lowercase, digits, hyphens).")
+    stack: str = Field(description="Stack whose platform runs the job (stacks/Pulumi.<stack>.yaml).")
+    team: str = Field(description="Team (namespace) that owns the job.")
+    spark_version: str = Field(description="Spark line, e.g. \"3.5\" or \"4.0\": picks the image and the Dataflint build.")
+    type: Literal["Scala", "Java", "Python"] = Field("Scala", description="Application language.")
+    image: str | None = Field(None, description="Own image (same Spark line); default: the platform's pinned image.")
+    main_application_file: str = Field(description="Application jar or Python file (s3a://, local://).")
+    main_class: str | None = Field(None, description="Main class of a Scala/Java application.")
+    arguments: list[str] = Field(default_factory=list, description="Application arguments.")
+    driver: DriverSpec = Field(default_factory=DriverSpec, description="Driver size.")
+    executor: ExecutorSpec = Field(description="Executor count and size.")
+    pool: Literal["executor", "executorNvme"] = Field("executor", description="Executor pool; executorNvme for shuffle-heavy jobs.")
+    zone: str | None = Field(None, description="Pin the driver and all executors to one zone (no cross-zone shuffle traffic).")
+    dynamic_allocation: bool = Field(True, description="Scale executors with the work (up to executor.instances).")
+    shuffle_partitions: int | None = Field(None, ge=1, description="spark.sql.shuffle.partitions; default executors x cores.")
+    packages: list[str] = Field(default_factory=list, description="Extra Maven packages (group:artifact:version).")
+    spark_conf: dict[str, str] = Field(default_factory=dict, description="Extra Spark settings (platform-owned ones are refused).")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise problem("must be 1-40 characters: lowercase letters, digits and hyphens, starting with a letter")
+        return value
+
+    @field_validator("spark_version", mode="before")
+    @classmethod
+    def _version(cls, value: Any) -> Any:
+        supported = ", ".join(SPARK_RUNTIMES)
+        if isinstance(value, float):
+            raise problem(f"must be a quoted string (YAML read a number); supported: {supported}")
+        if isinstance(value, str) and value not in SPARK_RUNTIMES:
+            raise problem(f"has no pinned image and Dataflint build; supported Spark lines: {supported}")
+        return value
+
+    @field_validator("packages")
+    @classmethod
+    def _packages(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not re.match(r"^[\w.-]+:[\w.-]+:[\w.-]+$", value):
+                raise problem(f"{value!r} is not group:artifact:version")
+        return values
+
+    @model_validator(mode="after")
+    def _main(self) -> JobSpec:
+        if self.type in ("Scala", "Java") and not self.main_class:
+            raise problem(f"is required for {self.type} applications", key="mainClass", value=None)
+        if self.type == "Python" and not self.main_application_file.endswith(".py"):
+            raise problem("a Python application's main file ends in .py", key="mainApplicationFile", value=self.main_application_file)
+        return self
