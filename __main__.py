@@ -4,6 +4,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cluster.component import Cluster, ClusterArgs, SystemNodeGroupArgs
+from components.history_server.component import HistoryServer, HistoryServerArgs
 from components.karpenter.component import Karpenter, KarpenterArgs
 from components.network.component import Network, NetworkArgs
 from components.spark.component import SparkPlatform, SparkPlatformArgs
@@ -136,6 +137,24 @@ if config.teams:
         opts=with_aws,
     )
     pulumi.export("teamRoleArns", spark.team_role_arns)
+
+    if config.history_server.enabled:
+        history = HistoryServer(
+            "history",
+            HistoryServerArgs(
+                teams=[t.name for t in config.teams],
+                config=config.history_server,
+                bucket_name=storage.bucket_name,
+                region=config.region,
+                partition=partition,
+                cluster_name=cluster_name,
+                event_log_retention_days=config.spark.event_log_retention_days,
+                provider=cluster.provider,
+                depends_on=[cluster.system_nodes],
+            ),
+            opts=with_aws,
+        )
+        pulumi.export("historyServers", history.services)
 
 pulumi.export("region", config.region)
 pulumi.export("zones", config.network.zones)

@@ -30,3 +30,30 @@ def pod_identity_trust_policy() -> dict[str, Any]:
 def managed_policy_arn(partition: str, name: str) -> str:
     """ARN of an AWS-managed policy; `name` may include a path such as `service-role/...`."""
     return f"arn:{partition}:iam::aws:policy/{name}"
+
+
+def s3_directory_patterns(prefix: str) -> list[str]:
+    """Key patterns of a directory prefix (`a/b/`): the marker `a/b` and everything under `a/b/`.
+
+    S3A probes a directory both as the object `dir` and as the prefix `dir/`; granting both, and never a
+    bare `dir*`, keeps `ana/` from matching `analytics/`. The empty prefix is the whole bucket.
+    """
+    return [prefix.rstrip("/"), f"{prefix}*"] if prefix else ["*"]
+
+
+def s3_object_arns(partition: str, bucket: str, prefixes: list[str]) -> list[str]:
+    return sorted({f"arn:{partition}:s3:::{bucket}/{p}" for prefix in prefixes for p in s3_directory_patterns(prefix)})
+
+
+def s3_list_statement(sid: str, partition: str, bucket: str, prefixes: list[str]) -> dict[str, Any]:
+    """List a bucket, limited to the given directory prefixes."""
+    statement: dict[str, Any] = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+        "Resource": f"arn:{partition}:s3:::{bucket}",
+    }
+    patterns = sorted({p for prefix in prefixes for p in s3_directory_patterns(prefix)})
+    if patterns != ["*"]:
+        statement["Condition"] = {"StringLike": {"s3:prefix": patterns}}
+    return statement

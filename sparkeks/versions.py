@@ -122,3 +122,59 @@ SPARK_RUNTIMES = MappingProxyType(
     }
 )
 NEWEST_SPARK = max(SPARK_RUNTIMES, key=lambda v: tuple(map(int, v.split("."))))
+
+
+@dataclass(frozen=True)
+class MavenJar:
+    """A jar fetched from Maven Central at a pinned version and verified before use: against the SHA-256
+    pinned here, or, until one is pinned, against the SHA-1 Maven Central publishes beside the jar."""
+
+    coordinate: str
+    sha256: str | None = None
+
+    @property
+    def file_name(self) -> str:
+        _, artifact, version = self.coordinate.split(":")
+        return f"{artifact}-{version}.jar"
+
+    @property
+    def url(self) -> str:
+        group, artifact, version = self.coordinate.split(":")
+        return f"{MAVEN_CENTRAL}/{group.replace('.', '/')}/{artifact}/{version}/{self.file_name}"
+
+    @property
+    def sha1_url(self) -> str:
+        return f"{self.url}.sha1"
+
+
+MAVEN_CENTRAL = "https://repo1.maven.org/maven2"
+
+# Jars the History Server adds to the Spark image (which has neither S3A nor Dataflint), per Spark line.
+# SHA-256 values are pinned where two independent public build files agree on them; the rest are checked
+# against Maven Central's own SHA-1 until someone with network access pins them (`sha256sum` of the jar).
+SPARK_S3A_JARS: MappingProxyType = MappingProxyType(
+    {
+        "3.5": (
+            MavenJar("org.apache.hadoop:hadoop-aws:3.3.4", "53f9ae03c681a30a50aa17524bd9790ab596b28481858e54efd989a826ed3a4a"),
+            MavenJar("com.amazonaws:aws-java-sdk-bundle:1.12.797", "251115656f2b66ad644b6fc69152db5275ed26d8747fecabe59ac59bc1a4b42b"),
+        ),
+        "4.0": (
+            MavenJar("org.apache.hadoop:hadoop-aws:3.4.1"),
+            MavenJar("software.amazon.awssdk:bundle:2.24.6"),
+        ),
+    }
+)
+# Dataflint builds by version and Spark line.
+DATAFLINT_JARS: MappingProxyType = MappingProxyType(
+    {
+        "0.9.8": MappingProxyType(
+            {
+                "3.5": MavenJar("io.dataflint:spark_2.12:0.9.8"),
+                "4.0": MavenJar("io.dataflint:dataflint-spark4_2.13:0.9.8"),
+            }
+        ),
+    }
+)
+
+# The init container that fetches and verifies those jars (curl and sha256sum, runs as non-root).
+JAR_FETCHER_IMAGE = "curlimages/curl:8.11.1"

@@ -62,6 +62,7 @@ def test_inventory_lists_every_resource_with_resolvable_parents_and_dependencies
         "spark-on-eks:storage:SparkStorage",
         "spark-on-eks:spark:SparkPlatform",
         "spark-on-eks:spark:SparkTeam",
+        "spark-on-eks:history:HistoryServer",
     }
 
 

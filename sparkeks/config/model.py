@@ -714,6 +714,61 @@ class SparkPlatformConfig(ConfigModel):
     )
 
 
+class HistoryServerConfig(ConfigModel):
+    enabled: bool = Field(True, description="Run the Spark History Server (one instance per team, each reading its team's event logs).")
+    spark_line: str = Field(
+        versions.NEWEST_SPARK, description="Spark line of the server's image; reads event logs of this line and older ones."
+    )
+    dataflint_version: str = Field(versions.DATAFLINT_VERSION, description="Dataflint plugin release on the server (pinned checksums).")
+    dataflint_telemetry: bool = Field(False, description="Let Dataflint's UI report usage telemetry.")
+    replicas: int = Field(2, ge=1, le=5, description="Servers per team; two keep the UI up while a node drains.")
+    heap: str = Field("2g", description="JVM heap of each server (memory request and limit add 1g).")
+    cpu: str = Field("500m", description="CPU request of each server.")
+    store_size_gib: int = Field(20, ge=5, le=1000, description="Ephemeral gp3 volume for the server's local (hybrid) store, GiB.")
+    update_interval: Duration = Field("30s", description="How often the server checks S3 for new and updated event logs.")
+    retained_applications: int = Field(50, ge=1, le=1000, description="Application UIs kept in memory.")
+    internal_load_balancer: bool = Field(
+        False, description="Expose each server through an internal NLB (VPC only); otherwise use kubectl port-forward."
+    )
+
+    @field_validator("spark_line")
+    @classmethod
+    def _line(cls, value: str) -> str:
+        if value not in versions.SPARK_S3A_JARS:
+            raise problem(f"has no pinned image and jars; supported: {', '.join(versions.SPARK_S3A_JARS)}")
+        return value
+
+    @field_validator("heap", mode="before")
+    @classmethod
+    def _heap(cls, value: Any) -> Any:
+        from sparkeks.spark.sizing import SizingError, parse_memory_mib
+
+        try:
+            parse_memory_mib(value)
+        except SizingError as err:
+            raise problem(str(err)) from None
+        return str(value)
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu(cls, value: str) -> str:
+        if not re.match(r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$", value):
+            raise problem("must be a Kubernetes CPU quantity like 500m or 2")
+        return value
+
+    @model_validator(mode="after")
+    def _dataflint_pinned(self) -> HistoryServerConfig:
+        builds = versions.DATAFLINT_JARS.get(self.dataflint_version)
+        if builds is None or self.spark_line not in builds:
+            known = ", ".join(v for v, b in versions.DATAFLINT_JARS.items() if self.spark_line in b)
+            raise problem(
+                f"has no pinned Dataflint build for Spark {self.spark_line}; pinned: {known or 'none'}",
+                key="dataflintVersion",
+                value=self.dataflint_version,
+            )
+        return self
+
+
 class StackConfig(ConfigModel):
     """Everything under `spark-on-eks:` plus `aws:region`."""
 
@@ -737,6 +792,7 @@ class StackConfig(ConfigModel):
     cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="EKS control plane and system nodes.")
     karpenter: KarpenterConfig = Field(default_factory=KarpenterConfig, description="Karpenter and the Spark node pools.")
     spark: SparkPlatformConfig = Field(default_factory=SparkPlatformConfig, description="Spark Operator and Spark defaults.")
+    history_server: HistoryServerConfig = Field(default_factory=HistoryServerConfig, description="Spark History Server.")
     teams: list[TeamConfig] = Field(
         default_factory=list, description="Teams: the replacement for YARN queues. Each gets a namespace, identity, quota and limits."
     )

@@ -49,6 +49,11 @@ def format_mib(mib: int) -> str:
     return f"{mib // 1024}g" if mib % 1024 == 0 else f"{mib}m"
 
 
+def kubernetes_memory(mib: int) -> str:
+    """MiB as a Kubernetes quantity (3072 -> 3Gi)."""
+    return f"{mib // 1024}Gi" if mib % 1024 == 0 else f"{mib}Mi"
+
+
 def memory_overhead_mib(memory_mib: int, factor: float) -> int:
     """max(384 MiB, factor x memory rounded up to 256 MiB): 14g at 0.2 -> 3g."""
     return max(MIN_OVERHEAD_MIB, math.ceil(memory_mib * factor / OVERHEAD_GRANULE_MIB) * OVERHEAD_GRANULE_MIB)

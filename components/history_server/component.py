@@ -1,0 +1,109 @@
+"""HistoryServer: Spark History Servers with Dataflint, reading event logs from S3 with a read-only identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.history_server import manifests
+from components.history_server.iam import history_read_policy
+from components.iam import pod_identity_trust_policy, to_json
+from components.kube import kubernetes_object
+from sparkeks import versions
+from sparkeks.config.model import HistoryServerConfig
+
+
+@dataclass(frozen=True)
+class HistoryServerArgs:
+    teams: list[str]
+    config: HistoryServerConfig
+    bucket_name: pulumi.Input[str]
+    region: str
+    partition: str
+    cluster_name: str
+    event_log_retention_days: int
+    provider: k8s.Provider
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+
+
+class HistoryServer(pulumi.ComponentResource):
+    role_arn: pulumi.Output[str]
+    services: dict[str, str]
+
+    def __init__(self, name: str, args: HistoryServerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("spark-on-eks:history:HistoryServer", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        config = args.config
+
+        role = aws.iam.Role(f"{name}-reader", assume_role_policy=to_json(pod_identity_trust_policy()), opts=child)
+        policy = aws.iam.RolePolicy(
+            f"{name}-read-event-logs",
+            role=role.name,
+            policy=pulumi.Output.from_input(args.bucket_name).apply(lambda b: to_json(history_read_policy(args.partition, b))),
+            opts=child,
+        )
+        identity = aws.eks.PodIdentityAssociation(
+            f"{name}-reader",
+            cluster_name=args.cluster_name,
+            namespace=manifests.NAMESPACE,
+            service_account=manifests.SERVICE_ACCOUNT,
+            role_arn=role.arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )
+
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=args.depends_on)
+        ns = kubernetes_object(f"{name}-namespace", manifests.namespace(), k8s_opts)
+        in_ns = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns])
+        kubernetes_object(f"{name}-service-account", manifests.service_account(), in_ns)
+
+        runtime = versions.SPARK_RUNTIMES[config.spark_line]
+        jars = [*versions.SPARK_S3A_JARS[config.spark_line], versions.DATAFLINT_JARS[config.dataflint_version][config.spark_line]]
+        # Servers start only once their identity exists, or the first S3 scan fails.
+        servers = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns, identity])
+        self.services = {}
+        for team in args.teams:
+            properties = pulumi.Output.from_input(args.bucket_name).apply(
+                lambda bucket, team=team: manifests.server_properties(
+                    bucket=bucket,
+                    team=team,
+                    region=args.region,
+                    runtime=runtime,
+                    update_interval=config.update_interval,
+                    retained_applications=config.retained_applications,
+                    event_log_retention_days=args.event_log_retention_days,
+                    store_size_gib=config.store_size_gib,
+                    dataflint_telemetry=config.dataflint_telemetry,
+                )
+            )
+            deployment = properties.apply(
+                lambda props, team=team: manifests.deployment(
+                    team=team,
+                    runtime=runtime,
+                    jars=jars,
+                    properties=props,
+                    replicas=config.replicas,
+                    heap=config.heap,
+                    cpu=config.cpu,
+                    store_size_gib=config.store_size_gib,
+                    fetcher_image=versions.JAR_FETCHER_IMAGE,
+                )
+            )
+            kubernetes_object(
+                f"{name}-{team}",
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "metadata": deployment["metadata"],
+                    "spec": deployment["spec"],
+                },
+                servers,
+            )
+            kubernetes_object(f"{name}-{team}", manifests.service(team, internal_load_balancer=config.internal_load_balancer), in_ns)
+            kubernetes_object(f"{name}-{team}", manifests.disruption_budget(team), in_ns)
+            self.services[team] = f"{manifests.APP_NAME}-{team}.{manifests.NAMESPACE}:{manifests.PORT}"
+
+        self.role_arn = role.arn
+        self.register_outputs({"roleArn": self.role_arn, "services": self.services})

@@ -1,0 +1,225 @@
+"""Pure builders of the History Server's Kubernetes objects: one server per team, each reading its
+team's event-log prefix (Spark 4.0's server reads a single directory)."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from components.karpenter.nodes import POOL_LABEL
+from sparkeks.spark.layout import event_log_prefix, s3a
+from sparkeks.spark.sizing import kubernetes_memory, parse_memory_mib
+from sparkeks.versions import MavenJar, SparkRuntime
+
+NAMESPACE = "spark-history"
+SERVICE_ACCOUNT = "spark-history"
+PORT = 18080
+APP_NAME = "spark-history-server"
+EXTRA_JARS = "/opt/spark/extra-jars"
+STORE_PATH = "/var/spark-history/store"
+SPARK_UID = 185
+# The cleaner only prunes the server's listing: the bucket's lifecycle rule deletes the files first.
+CLEANER_GRACE_DAYS = 2
+
+
+def fetch_jars_script(jars: list[MavenJar]) -> str:
+    """Download each pinned jar and refuse to start unless it verifies: against its pinned SHA-256, or,
+    where none is pinned yet, against the SHA-1 Maven Central publishes for it."""
+    lines = [
+        "set -eu",
+        "cd /jars",
+        'get() { curl -fsSL --retry 5 --retry-connrefused -o "$2" "$1"; }',
+        'fetch() { get "$1" "$2"; echo "$3  $2" | sha256sum -c -; }',
+        'fetch_sha1() { get "$1" "$2"; get "$1.sha1" "$2.sha1"; echo "$(cut -c1-40 "$2.sha1")  $2" | sha1sum -c -; rm "$2.sha1"; }',
+    ]
+    for jar in jars:
+        if jar.sha256:
+            lines.append(f"fetch {shlex.quote(jar.url)} {shlex.quote(jar.file_name)} {jar.sha256}")
+        else:
+            lines.append(f"fetch_sha1 {shlex.quote(jar.url)} {shlex.quote(jar.file_name)}")
+    return "\n".join(lines) + "\n"
+
+
+def server_properties(
+    *,
+    bucket: str,
+    team: str,
+    region: str,
+    runtime: SparkRuntime,
+    update_interval: str,
+    retained_applications: int,
+    event_log_retention_days: int,
+    store_size_gib: int,
+    dataflint_telemetry: bool,
+) -> dict[str, str]:
+    return {
+        "spark.history.fs.logDirectory": s3a(bucket, event_log_prefix(team)),
+        "spark.history.fs.update.interval": update_interval,
+        "spark.history.fs.cleaner.enabled": "true",
+        "spark.history.fs.cleaner.maxAge": f"{event_log_retention_days + CLEANER_GRACE_DAYS}d",
+        "spark.history.retainedApplications": str(retained_applications),
+        "spark.history.ui.port": str(PORT),
+        # Hybrid store: listings and UIs on local disk (RocksDB), so restarts do not replay every log.
+        "spark.history.store.path": STORE_PATH,
+        "spark.history.store.hybridStore.enabled": "true",
+        "spark.history.store.maxDiskUsage": f"{max(store_size_gib - 1, 1)}g",
+        "spark.hadoop.fs.s3a.aws.credentials.provider": runtime.credentials_provider,
+        "spark.hadoop.fs.s3a.endpoint.region": region,
+        "spark.dataflint.telemetry.enabled": str(dataflint_telemetry).lower(),
+    }
+
+
+def _labels(team: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": team, "spark-on-eks.io/team": team}
+
+
+def namespace() -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE, "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}
+
+
+def service_account() -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": SERVICE_ACCOUNT, "namespace": NAMESPACE}}
+
+
+def deployment(
+    *,
+    team: str,
+    runtime: SparkRuntime,
+    jars: list[MavenJar],
+    properties: dict[str, str],
+    replicas: int,
+    heap: str,
+    cpu: str,
+    store_size_gib: int,
+    fetcher_image: str,
+) -> dict[str, Any]:
+    memory = kubernetes_memory(parse_memory_mib(heap) + 1024)
+    opts = " ".join(f"-D{k}={v}" for k, v in sorted(properties.items()))
+    restricted = {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    api_probe = {"httpGet": {"path": "/api/v1/version", "port": "http"}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": f"{APP_NAME}-{team}", "namespace": NAMESPACE, "labels": _labels(team)},
+        "spec": {
+            "replicas": replicas,
+            "revisionHistoryLimit": 5,
+            # A new server is ready before an old one stops: plugin or Spark upgrades without downtime.
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+            "selector": {"matchLabels": {"app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": team}},
+            "template": {
+                "metadata": {"labels": _labels(team)},
+                "spec": {
+                    "serviceAccountName": SERVICE_ACCOUNT,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": SPARK_UID,
+                        "runAsGroup": SPARK_UID,
+                        "fsGroup": SPARK_UID,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    # On-demand system nodes, never spot.
+                    "nodeSelector": {POOL_LABEL: "system"},
+                    "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}],
+                    "topologySpreadConstraints": [
+                        {
+                            "maxSkew": 1,
+                            "topologyKey": "topology.kubernetes.io/zone",
+                            "whenUnsatisfiable": "ScheduleAnyway",
+                            "labelSelector": {"matchLabels": {"app.kubernetes.io/instance": team, "app.kubernetes.io/name": APP_NAME}},
+                        }
+                    ],
+                    "initContainers": [
+                        {
+                            "name": "fetch-jars",
+                            "image": fetcher_image,
+                            "command": ["sh", "-c", fetch_jars_script(jars)],
+                            "securityContext": restricted,
+                            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "64Mi"}},
+                            "volumeMounts": [{"name": "extra-jars", "mountPath": "/jars"}],
+                        }
+                    ],
+                    "containers": [
+                        {
+                            "name": "history-server",
+                            "image": runtime.image,
+                            "command": ["/opt/spark/bin/spark-class", "org.apache.spark.deploy.history.HistoryServer"],
+                            "env": [
+                                {"name": "SPARK_DAEMON_MEMORY", "value": heap},
+                                {"name": "SPARK_DAEMON_CLASSPATH", "value": f"{EXTRA_JARS}/*"},
+                                {"name": "SPARK_HISTORY_OPTS", "value": opts},
+                                {"name": "HOME", "value": "/tmp"},
+                            ],
+                            "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
+                            "startupProbe": {**api_probe, "periodSeconds": 10, "failureThreshold": 30},
+                            "readinessProbe": {
+                                "httpGet": {"path": "/api/v1/applications?limit=1", "port": "http"},
+                                "periodSeconds": 10,
+                                "timeoutSeconds": 5,
+                                "failureThreshold": 3,
+                            },
+                            "livenessProbe": {**api_probe, "periodSeconds": 20, "timeoutSeconds": 5, "failureThreshold": 6},
+                            # Memory request = limit: the JVM's heap and overhead are reserved, never overcommitted.
+                            "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}},
+                            "securityContext": restricted,
+                            "volumeMounts": [
+                                {"name": "extra-jars", "mountPath": EXTRA_JARS, "readOnly": True},
+                                {"name": "tmp", "mountPath": "/tmp"},
+                                {"name": "store", "mountPath": STORE_PATH},
+                            ],
+                        }
+                    ],
+                    "volumes": [
+                        {"name": "extra-jars", "emptyDir": {"sizeLimit": "1Gi"}},
+                        {"name": "tmp", "emptyDir": {"sizeLimit": "2Gi"}},
+                        {
+                            "name": "store",
+                            "ephemeral": {
+                                "volumeClaimTemplate": {
+                                    "spec": {
+                                        "accessModes": ["ReadWriteOnce"],
+                                        "storageClassName": "gp3",
+                                        "resources": {"requests": {"storage": f"{store_size_gib}Gi"}},
+                                    }
+                                }
+                            },
+                        },
+                    ],
+                },
+            },
+        },
+    }
+
+
+def service(team: str, *, internal_load_balancer: bool) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": f"{APP_NAME}-{team}", "namespace": NAMESPACE, "labels": _labels(team)}
+    spec: dict[str, Any] = {
+        "type": "ClusterIP",
+        "selector": {"app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": team},
+        "ports": [{"name": "http", "port": PORT, "targetPort": "http", "protocol": "TCP"}],
+    }
+    if internal_load_balancer:
+        # An internal NLB from EKS's own cloud controller: reachable from the VPC and its peers only.
+        metadata["annotations"] = {
+            "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+            "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+        }
+        spec["type"] = "LoadBalancer"
+    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec}
+
+
+def disruption_budget(team: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": f"{APP_NAME}-{team}", "namespace": NAMESPACE, "labels": _labels(team)},
+        "spec": {
+            "maxUnavailable": 1,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": team}},
+        },
+    }
