@@ -97,9 +97,9 @@ SPARK_RUNTIMES = MappingProxyType(
         # Hadoop 3.3.4's hadoop-aws was built against SDK v1 1.12.262, too old for Pod Identity: the
         # bundle is raised to the last 1.12 release, which hadoop-aws 3.3.x runs with.
         "3.5": SparkRuntime(
-            spark_version="3.5.8",
+            spark_version="3.5.9",
             scala="2.12",
-            image="apache/spark:3.5.8-scala2.12-java17-python3-ubuntu",
+            image="apache/spark:3.5.9-scala2.12-java17-python3-ubuntu",
             hadoop="3.3.4",
             dataflint=f"io.dataflint:spark_2.12:{DATAFLINT_VERSION}",
             s3a=("org.apache.hadoop:hadoop-aws:3.3.4", "com.amazonaws:aws-java-sdk-bundle:1.12.797"),

@@ -1,0 +1,149 @@
+"""A real local check: a PySpark job run with the platform's Spark defaults writes event logs, and a
+History Server started with the platform's server settings lists and replays it over its REST API.
+
+Same Spark line as the server image (pinned PySpark distribution); file:// stands in for s3a://, and the
+two jars that need Maven Central (Dataflint, S3A) are left out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+import pyspark
+import pytest
+
+from components.history_server.manifests import server_properties
+from sparkeks import versions
+from sparkeks.spark.defaults import platform_spark_conf, sizing_spark_conf
+
+BUCKET = "platform-bucket"
+TEAM = "analytics"
+# Need Maven Central (jars) or AWS (S3A); everything else runs as the platform sets it.
+OFFLINE_UNAVAILABLE = ("spark.plugins", "spark.jars.ivy", "spark.hadoop.fs.s3a.")
+
+
+def _local(conf: dict[str, str], root: Path) -> dict[str, str]:
+    out = {}
+    for key, value in conf.items():
+        if key.startswith(OFFLINE_UNAVAILABLE):
+            continue
+        out[key] = value.replace(f"s3a://{BUCKET}/", f"file://{root}/")
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bucket")
+    runtime = versions.SPARK_RUNTIMES[versions.NEWEST_SPARK]
+    assert pyspark.__version__ == runtime.spark_version, "the local check runs the server image's Spark"
+    (root / "event-logs" / TEAM).mkdir(parents=True)  # the marker object the platform creates in S3
+
+    conf = _local(
+        {
+            **platform_spark_conf(runtime=runtime, team=TEAM, bucket=BUCKET, region="us-east-1"),
+            **sizing_spark_conf(executors=1, cores=2),
+        },
+        root,
+    )
+    job = textwrap.dedent(
+        f"""
+        from pyspark.sql import SparkSession, functions as F
+        builder = SparkSession.builder.master("local[2]").appName("platform-defaults-check")
+        for key, value in {conf!r}.items():
+            builder = builder.config(key, value)
+        spark = builder.config("spark.ui.enabled", "false").getOrCreate()
+        rows = spark.range(10000).groupBy((F.col("id") % 7).alias("k")).count().collect()
+        assert len(rows) == 7
+        spark.stop()
+        """
+    )
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
+    subprocess.run([sys.executable, "-c", job], check=True, env=env, timeout=300, capture_output=True)
+
+    port = _free_port()
+    properties = _local(
+        server_properties(
+            bucket=BUCKET,
+            team=TEAM,
+            region="us-east-1",
+            runtime=runtime,
+            update_interval="1s",
+            retained_applications=10,
+            event_log_retention_days=90,
+            store_size_gib=5,
+            dataflint_telemetry=False,
+        ),
+        root,
+    )
+    properties["spark.history.store.path"] = str(tmp_path_factory.mktemp("store"))
+    properties["spark.history.ui.port"] = str(port)
+    spark_home = Path(pyspark.__file__).parent
+    server_env = {
+        **env,
+        "SPARK_HOME": str(spark_home),
+        "SPARK_DAEMON_MEMORY": "512m",
+        "SPARK_HISTORY_OPTS": " ".join(f"-D{k}={v}" for k, v in sorted(properties.items())),
+    }
+    server = subprocess.Popen(
+        [str(spark_home / "bin" / "spark-class"), "org.apache.spark.deploy.history.HistoryServer"],
+        env=server_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        deadline = time.monotonic() + 120
+        applications: list = []
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                applications = _get(f"{base}/applications")
+                if applications:
+                    break
+            except OSError:
+                pass
+            time.sleep(1)
+        assert server.poll() is None, server.stderr.read().decode()[-2000:] if server.stderr else "server exited"
+        yield {"base": base, "applications": applications, "root": root}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_job_writes_rolling_event_logs_to_the_team_prefix(history):
+    written = list((history["root"] / "event-logs" / TEAM).iterdir())
+    assert [p.name.startswith("eventlog_v2_") for p in written] == [True]  # rolling: one directory per application
+
+
+def test_server_lists_the_application(history):
+    [app] = history["applications"]
+    assert app["name"] == "platform-defaults-check"
+    assert app["attempts"][0]["completed"] is True
+
+
+def test_server_replays_the_jobs(history):
+    app_id = history["applications"][0]["id"]
+    jobs = _get(f"{history['base']}/applications/{app_id}/jobs")
+    assert jobs and all(j["status"] == "SUCCEEDED" for j in jobs)
+    environment = _get(f"{history['base']}/applications/{app_id}/environment")
+    spark_properties = dict(environment["sparkProperties"])
+    assert spark_properties["spark.decommission.enabled"] == "true"
+    assert spark_properties["spark.sql.shuffle.partitions"] == "2"
