@@ -63,6 +63,7 @@ def test_inventory_lists_every_resource_with_resolvable_parents_and_dependencies
         "spark-on-eks:spark:SparkPlatform",
         "spark-on-eks:spark:SparkTeam",
         "spark-on-eks:history:HistoryServer",
+        "spark-on-eks:storage:ProtectedBucket",
     }
 
 

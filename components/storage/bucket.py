@@ -24,6 +24,34 @@ def tls_only_policy(bucket_arn: str) -> dict[str, Any]:
     }
 
 
+def hygiene_rules() -> list[dict[str, Any]]:
+    """Every bucket: unfinished multipart uploads and expired delete markers never pile up."""
+    return [
+        {
+            "id": "abort-incomplete-uploads",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
+        },
+        {
+            "id": "remove-expired-delete-markers",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "expiration": {"expired_object_delete_marker": True},
+        },
+    ]
+
+
+def noncurrent_versions_rule(days: int) -> dict[str, Any]:
+    """Overwritten and deleted objects stay recoverable for `days`, then go."""
+    return {
+        "id": "expire-noncurrent-versions",
+        "status": "Enabled",
+        "filter": {"prefix": ""},
+        "noncurrent_version_expiration": {"noncurrent_days": days},
+    }
+
+
 def lifecycle_rules(event_log_days: int) -> list[dict[str, Any]]:
     """Event logs expire after their retention; shuffle fallback data (only useful while its application
     runs) after a day; unfinished multipart uploads and old versions never pile up."""
@@ -42,16 +70,5 @@ def lifecycle_rules(event_log_days: int) -> list[dict[str, Any]]:
             "expiration": {"days": 1},
             "noncurrent_version_expiration": {"noncurrent_days": 1},
         },
-        {
-            "id": "abort-incomplete-uploads",
-            "status": "Enabled",
-            "filter": {"prefix": ""},
-            "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
-        },
-        {
-            "id": "remove-expired-delete-markers",
-            "status": "Enabled",
-            "filter": {"prefix": ""},
-            "expiration": {"expired_object_delete_marker": True},
-        },
+        *hygiene_rules(),
     ]
