@@ -28,6 +28,19 @@ def _corpus_project(tmp_path: Path, path: Path) -> Path:
     return project
 
 
+PASSWORD_KEY = "spark-on-eks:grafanaAdminPassword"
+
+
+def _load(stack: str, raw: dict):
+    """Load raw config the way the engine passes it, with the required secret set as a secret."""
+    return load_stack_config(stack, {PASSWORD_KEY: "s3cret", **raw}, {PASSWORD_KEY})
+
+
+def _shipped(stack: str):
+    config = read_stack(stack)
+    return load_stack_config(stack, config.config, config.secret_keys)
+
+
 def test_corpus_is_not_empty_and_every_case_states_its_errors():
     assert len(CORPUS) >= 25
     for path in CORPUS:
@@ -73,25 +86,25 @@ def test_typo_through_the_cli_is_one_line_and_exit_2(tmp_path):
 
 def test_shipped_stacks_validate():
     for stack in ("dev", "prod"):
-        config = load_stack_config(stack, read_stack(stack).config)
+        config = _shipped(stack)
         assert config.region
 
 
 def test_prod_is_three_zones_nat_per_zone_and_protected():
-    config = load_stack_config("prod", read_stack("prod").config)
+    config = _shipped("prod")
     assert len(config.network.zones) == 3
     assert config.network.nat_strategy == "perZone"
     assert config.protect_state is True
 
 
 def test_dev_is_cheap_and_disposable():
-    config = load_stack_config("dev", read_stack("dev").config)
+    config = _shipped("dev")
     assert config.network.nat_strategy == "single"
     assert config.protect_state is False
 
 
 def test_defaults_are_secure_and_production_sane():
-    config = load_stack_config("any", {"aws:region": "us-east-1"})
+    config = _load("any", {"aws:region": "us-east-1"})
     assert config.network.zones == ["us-east-1a", "us-east-1b", "us-east-1c"]
     assert config.network.nat_strategy == "perZone"
     assert config.cluster.public_access_cidrs == []  # private endpoint unless CIDRs are listed
@@ -101,16 +114,14 @@ def test_defaults_are_secure_and_production_sane():
 
 
 def test_prod_environment_protects_by_default_and_can_opt_out():
-    assert load_stack_config("p", {"aws:region": "us-east-1", "spark-on-eks:environment": "prod"}).protect_state
-    opted_out = load_stack_config(
-        "p", {"aws:region": "us-east-1", "spark-on-eks:environment": "prod", "spark-on-eks:protect": "false"}
-    )
+    assert _load("p", {"aws:region": "us-east-1", "spark-on-eks:environment": "prod"}).protect_state
+    opted_out = _load("p", {"aws:region": "us-east-1", "spark-on-eks:environment": "prod", "spark-on-eks:protect": "false"})
     assert opted_out.protect_state is False
 
 
 def test_structured_values_arrive_as_json_strings_like_the_cli_sends_them():
     raw = {"aws:region": "us-west-2", "spark-on-eks:network": json.dumps({"zones": ["us-west-2b", "us-west-2c"]})}
-    assert load_stack_config("x", raw).network.zones == ["us-west-2b", "us-west-2c"]
+    assert _load("x", raw).network.zones == ["us-west-2b", "us-west-2c"]
 
 
 def test_secure_values_are_replaced_and_marked_secret(tmp_path):
@@ -155,7 +166,13 @@ def test_unavailable_zone_stops_the_plan_with_exit_2(tmp_path, monkeypatch):
     monkeypatch.setattr(cloud, "SimulatedAws", _SmallAccount)
     project = make_project(
         tmp_path / "p",
-        {"s": {"aws:region": "us-east-1", "spark-on-eks:network": {"zones": ["us-east-1a", "us-east-1c"]}}},
+        {
+            "s": {
+                "aws:region": "us-east-1",
+                "spark-on-eks:network": {"zones": ["us-east-1a", "us-east-1c"]},
+                PASSWORD_KEY: {"secure": "v1:AAAA"},
+            }
+        },
     )
     with pytest.raises(PlanError) as err:
         run_plan("s", project)
@@ -164,3 +181,21 @@ def test_unavailable_zone_stops_the_plan_with_exit_2(tmp_path, monkeypatch):
         "in us-east-1; available there: us-east-1a, us-east-1b"
     ]
     assert err.value.registered == 1  # only the AWS provider, which creates nothing in the account
+
+
+def test_the_grafana_password_is_required_and_only_as_a_secret():
+    with pytest.raises(ConfigError) as missing:
+        load_stack_config("s", {"aws:region": "us-east-1"})
+    assert missing.value.problems == [
+        "stacks/Pulumi.s.yaml: spark-on-eks:grafanaAdminPassword: (missing): is required with observability: "
+        "set it with `pulumi config set --secret spark-on-eks:grafanaAdminPassword`"
+    ]
+    with pytest.raises(ConfigError) as plain:
+        load_stack_config("s", {"aws:region": "us-east-1", PASSWORD_KEY: "hunter2"})
+    assert plain.value.problems == [
+        "stacks/Pulumi.s.yaml: spark-on-eks:grafanaAdminPassword: [not shown]: is a secret and must be stored encrypted: "
+        "`pulumi config set --secret spark-on-eks:grafanaAdminPassword`"
+    ]
+    assert "hunter2" not in str(plain.value)
+    assert _load("s", {"aws:region": "us-east-1"}).grafana_admin_password.get_secret_value() == "s3cret"
+    assert "s3cret" not in repr(_load("s", {"aws:region": "us-east-1"}))

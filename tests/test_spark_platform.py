@@ -304,5 +304,6 @@ def test_admission_policy_binds_as_deny(prod):
 
 def test_shipped_stacks_declare_teams():
     for stack in ("dev", "prod"):
-        config = load_stack_config(stack, read_stack(stack).config)
+        raw = read_stack(stack)
+        config = load_stack_config(stack, raw.config, raw.secret_keys)
         assert config.teams

@@ -77,6 +77,11 @@ def load_stack_config(stack: str, raw: Mapping[str, Any], secret_keys: Collectio
             data["allowedAccountIds"] = _decode(name, value)
         elif namespace == PROJECT:
             data[name] = _decode(name, value)
+            if name in allowed_secrets and full_key not in secret_keys:
+                problems.append(
+                    f"{stack_file(stack)}: {full_key}: [not shown]: is a secret and must be stored encrypted: "
+                    f"`pulumi config set --secret {full_key}`"
+                )
             if full_key in secret_keys and name not in allowed_secrets:
                 problems.append(
                     f"{stack_file(stack)}: {full_key}: [secret]: is not a secret setting and would be stored in clear; "
