@@ -6,6 +6,7 @@ import pulumi_aws as aws
 from components.cluster.component import Cluster, ClusterArgs, SystemNodeGroupArgs
 from components.history_server.component import HistoryServer, HistoryServerArgs
 from components.karpenter.component import Karpenter, KarpenterArgs
+from components.observability.component import Observability, ObservabilityArgs
 from components.network.component import Network, NetworkArgs
 from components.spark.component import SparkPlatform, SparkPlatformArgs
 from components.storage.component import SparkStorage, SparkStorageArgs
@@ -86,6 +87,30 @@ cluster = Cluster(
     opts=with_aws,
 )
 
+# Monitoring comes first: its release brings the CRDs of the monitors the other components create.
+monitoring: list[pulumi.Resource] = []
+if config.observability.enabled:
+    secrets = config.grafana_admin_password, config.alertmanager_slack_webhook_url
+    observability = Observability(
+        "observability",
+        ObservabilityArgs(
+            config=config.observability,
+            teams=[t.name for t in config.teams],
+            cluster_name=cluster_name,
+            region=config.region,
+            partition=partition,
+            account_id=account_id,
+            provider=cluster.provider,
+            grafana_admin_password=pulumi.Output.secret(secrets[0].get_secret_value()),
+            slack_webhook_url=pulumi.Output.secret(secrets[1].get_secret_value()) if secrets[1] else None,
+            protect=config.protect_state,
+            force_destroy_buckets=config.spark.force_destroy_buckets,
+            depends_on=[cluster.system_nodes],
+        ),
+        opts=with_aws,
+    )
+    monitoring.append(observability.monitoring_stack)
+
 pools = config.karpenter.pools
 karpenter = Karpenter(
     "karpenter",
@@ -101,9 +126,9 @@ karpenter = Karpenter(
         ami_alias=config.karpenter.ami_alias,
         node_volume_gib=config.karpenter.node_volume_gib,
         isolated_vpc=config.network.nat_strategy == "none",
-        service_monitor=config.karpenter.service_monitor,
+        service_monitor=config.observability.enabled,
         node_tags=tags,
-        depends_on=[cluster.system_nodes],
+        depends_on=[cluster.system_nodes, *monitoring],
     ),
     opts=with_aws,
 )
@@ -131,8 +156,8 @@ if config.teams:
             provider=cluster.provider,
             batch_scheduler=config.spark.batch_scheduler,
             network_policies=config.spark.network_policies,
-            operator_pod_monitor=config.spark.operator_pod_monitor,
-            depends_on=[cluster.system_nodes],
+            operator_pod_monitor=config.observability.enabled,
+            depends_on=[cluster.system_nodes, *monitoring],
         ),
         opts=with_aws,
     )

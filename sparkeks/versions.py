@@ -178,3 +178,12 @@ DATAFLINT_JARS: MappingProxyType = MappingProxyType(
 
 # The init container that fetches and verifies those jars (curl and sha256sum, runs as non-root).
 JAR_FETCHER_IMAGE = "curlimages/curl:8.11.1"
+
+# Observability charts.
+KUBE_PROMETHEUS_STACK_VERSION = "88.5.3"
+PROMETHEUS_COMMUNITY_REPO = "https://prometheus-community.github.io/helm-charts"
+# The open-source Loki chart's home since 2026 (grafana/loki's chart now targets Enterprise Logs).
+LOKI_VERSION = "18.11.0"
+GRAFANA_COMMUNITY_REPO = "https://grafana-community.github.io/helm-charts"
+FLUENT_BIT_VERSION = "0.58.1"
+FLUENT_REPO = "https://fluent.github.io/helm-charts"

@@ -189,7 +189,7 @@ def test_servers_run_on_on_demand_system_nodes_with_a_local_store(prod):
 
 def test_cleaner_trails_the_lifecycle_rule(prod):
     props = _properties(_server(prod, "analytics"))
-    rules = {r["id"]: r for r in prod.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")["inputs"]["rules"]}
+    rules = {r["id"]: r for r in prod.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "spark-storage-lifecycle")["inputs"]["rules"]}
     lifecycle_days = rules["expire-event-logs"]["expiration"]["days"]
     assert props["spark.history.fs.cleaner.enabled"] == "true"
     assert props["spark.history.fs.cleaner.maxAge"] == f"{lifecycle_days + CLEANER_GRACE_DAYS}d"

@@ -51,7 +51,7 @@ def test_operator_release_is_pinned_on_the_system_nodes_with_metrics(prod):
         assert values[part]["tolerations"] == [{"key": "CriticalAddonsOnly", "operator": "Exists"}]
         assert values[part]["podDisruptionBudget"] == {"enable": True, "minAvailable": 1}
     assert values["prometheus"]["metrics"]["enable"] is True
-    assert values["prometheus"]["podMonitor"]["create"] is False
+    assert values["prometheus"]["podMonitor"]["create"] is True  # observability is on in prod
     assert values["hook"]["upgradeCrd"] is True
     assert values["spark"]["serviceAccount"]["create"] is False and values["spark"]["rbac"]["create"] is False
     # Waiting on a component means waiting on all its resources: the team namespaces exist first.
@@ -205,28 +205,28 @@ def test_event_log_directories_exist_for_the_server_and_every_team(prod):
 
 
 def test_platform_bucket_is_private_encrypted_versioned_tls_only_and_expires(prod):
-    bucket = prod.one("aws:s3/bucket:Bucket")
+    bucket = prod.one("aws:s3/bucket:Bucket", "spark-storage-bucket")
     assert bucket["inputs"]["bucket"] == BUCKET and bucket["inputs"]["forceDestroy"] is False
     assert bucket["options"]["protect"] is True and bucket["options"]["retainOnDelete"] is True
-    block = prod.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")["inputs"]
+    block = prod.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "spark-storage-public-access")["inputs"]
     assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
-    assert prod.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls")["inputs"]["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
-    [sse] = prod.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")["inputs"]["rules"]
+    assert prod.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "spark-storage-ownership")["inputs"]["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    [sse] = prod.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "spark-storage-encryption")["inputs"]["rules"]
     assert sse["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
-    assert prod.one("aws:s3/bucketVersioning:BucketVersioning")["inputs"]["versioningConfiguration"] == {"status": "Enabled"}
-    rules = {r["id"]: r for r in prod.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")["inputs"]["rules"]}
+    assert prod.one("aws:s3/bucketVersioning:BucketVersioning", "spark-storage-versioning")["inputs"]["versioningConfiguration"] == {"status": "Enabled"}
+    rules = {r["id"]: r for r in prod.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "spark-storage-lifecycle")["inputs"]["rules"]}
     assert rules["expire-event-logs"]["filter"] == {"prefix": "event-logs/"}
     assert rules["expire-event-logs"]["expiration"] == {"days": 180}
     assert rules["expire-shuffle-fallback"]["filter"] == {"prefix": "shuffle-fallback/"}
     assert rules["expire-shuffle-fallback"]["expiration"] == {"days": 1}
     assert rules["abort-incomplete-uploads"]["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 1}
-    [deny] = json.loads(prod.one("aws:s3/bucketPolicy:BucketPolicy")["inputs"]["policy"])["Statement"]
+    [deny] = json.loads(prod.one("aws:s3/bucketPolicy:BucketPolicy", "spark-storage-tls-only")["inputs"]["policy"])["Statement"]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert deny["Resource"] == [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]
 
 
 def test_dev_bucket_can_be_destroyed_only_because_dev_opted_in(dev):
-    bucket = dev.one("aws:s3/bucket:Bucket")
+    bucket = dev.one("aws:s3/bucket:Bucket", "spark-storage-bucket")
     assert bucket["inputs"]["forceDestroy"] is True
     assert bucket["options"]["protect"] is False
     assert bucket["inputs"]["bucket"] == "spark-dev-spark-444455556666"

@@ -505,7 +505,6 @@ class KarpenterConfig(ConfigModel):
         description="EC2NodeClass AMI alias, `al2023@<release>`; `al2023@latest` is refused in prod.",
     )
     node_volume_gib: int = Field(100, ge=20, le=16384, description="Encrypted gp3 root volume of Spark nodes, GiB (Spark's local dirs on non-NVMe nodes).")
-    service_monitor: bool = Field(False, description="Create the chart's ServiceMonitor (needs the Prometheus operator CRDs).")
     pools: SparkPoolsConfig = Field(default_factory=SparkPoolsConfig, description="Spark capacity pools.")
 
     @field_validator("ami_alias")
@@ -697,7 +696,6 @@ class SparkPlatformConfig(ConfigModel):
             raise problem("must be an S3 bucket name: 3-63 lowercase letters, digits and hyphens")
         return value
     network_policies: bool = Field(False, description="Isolate team namespaces with NetworkPolicies (turns on the VPC CNI's policy engine).")
-    operator_pod_monitor: bool = Field(False, description="Create the Spark Operator chart's PodMonitor (needs the Prometheus operator CRDs).")
     memory_overhead_factor: float = Field(
         0.2, ge=0.1, le=1.0, description="JVM executor and driver memory overhead as a share of memory (Kubernetes kills at the limit)."
     )

@@ -45,6 +45,8 @@ def platform_spark_conf(*, runtime: SparkRuntime, team: str, bucket: str, region
         "spark.ui.prometheus.enabled": "true",
         "spark.metrics.conf.*.sink.prometheusServlet.class": "org.apache.spark.metrics.sink.PrometheusServlet",
         "spark.metrics.conf.*.sink.prometheusServlet.path": DRIVER_METRICS_PATH,
+        # A fixed namespace keeps driver metric names stable (the application id comes as a label instead).
+        "spark.metrics.namespace": "spark",
         "spark.metrics.appStatusSource.enabled": "true",
         "spark.executor.processTreeMetrics.enabled": "true",
         # Dataflint in the live UI; it reports nothing home unless the platform allows it.

@@ -1,0 +1,158 @@
+"""Observability: Prometheus, Alertmanager and Grafana (kube-prometheus-stack), Loki with Fluent Bit,
+Spark PodMonitors, the platform's alert rules and dashboards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+import yaml
+
+from components.iam import pod_identity_trust_policy, to_json
+from components.kube import kubernetes_object
+from components.observability import values as v
+from components.observability.alerting import alertmanager_config
+from components.observability.dashboards import dashboard_config_maps
+from components.observability.iam import loki_bucket_policy
+from components.observability.monitors import spark_pod_monitors
+from components.observability.rules import platform_rules
+from components.spark.teams import MONITORING_LABEL
+from components.storage.bucket import hygiene_rules, noncurrent_versions_rule
+from components.storage.protected_bucket import ProtectedBucket, ProtectedBucketArgs
+from sparkeks import versions
+from sparkeks.config.model import ObservabilityConfig
+
+
+@dataclass(frozen=True)
+class ObservabilityArgs:
+    config: ObservabilityConfig
+    teams: list[str]
+    cluster_name: str
+    region: str
+    partition: str
+    account_id: str
+    provider: k8s.Provider
+    grafana_admin_password: pulumi.Input[str]
+    slack_webhook_url: pulumi.Input[str] | None = None
+    protect: bool = False
+    force_destroy_buckets: bool = False
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+
+
+class Observability(pulumi.ComponentResource):
+    monitoring_stack: k8s.helm.v3.Release
+    """The release that brings the Prometheus operator's CRDs; monitors elsewhere wait for it."""
+
+    def __init__(self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("spark-on-eks:observability:Observability", name, None, opts)
+        config = args.config
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=args.depends_on)
+        namespace = kubernetes_object(
+            f"{name}-namespace",
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": v.NAMESPACE, "labels": {MONITORING_LABEL: "true"}}},
+            k8s_opts,
+        )
+        in_ns = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[namespace])
+
+        # Secrets come from Pulumi secret config into Kubernetes Secrets; the charts only name them.
+        grafana_admin = kubernetes_object(
+            f"{name}-grafana-admin",
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": v.GRAFANA_ADMIN_SECRET, "namespace": v.NAMESPACE},
+                "type": "Opaque",
+                "stringData": {"admin-user": "admin", "admin-password": pulumi.Output.secret(args.grafana_admin_password)},
+            },
+            in_ns,
+        )
+        alertmanager_yaml = pulumi.Output.secret(
+            pulumi.Output.from_input(args.slack_webhook_url).apply(
+                lambda url: yaml.safe_dump(alertmanager_config(slack_channel=config.slack_channel, slack_webhook_url=url), sort_keys=False)
+            )
+        )
+        alertmanager = kubernetes_object(
+            f"{name}-alertmanager-config",
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": v.ALERTMANAGER_CONFIG_SECRET, "namespace": v.NAMESPACE},
+                "type": "Opaque",
+                "stringData": {"alertmanager.yaml": alertmanager_yaml},
+            },
+            in_ns,
+        )
+
+        self.monitoring_stack = k8s.helm.v3.Release(
+            f"{name}-kube-prometheus-stack",
+            name="kube-prometheus-stack",
+            chart="kube-prometheus-stack",
+            version=versions.KUBE_PROMETHEUS_STACK_VERSION,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.PROMETHEUS_COMMUNITY_REPO),
+            namespace=v.NAMESPACE,
+            values=v.kube_prometheus_stack_values(config.prometheus, rules=platform_rules(args.teams), tempo_url=config.tempo_url),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[namespace, grafana_admin, alertmanager]),
+        )
+
+        loki_depends: list[pulumi.Resource] = [namespace]
+        bucket_name = None
+        if config.loki.storage == "s3":
+            bucket_name = f"{args.cluster_name}-loki-{args.account_id}"
+            bucket = ProtectedBucket(
+                f"{name}-loki",
+                ProtectedBucketArgs(
+                    bucket_name=bucket_name,
+                    # Loki's compactor deletes by retention; versions of what it deleted go after a week.
+                    lifecycle_rules=[noncurrent_versions_rule(7), *hygiene_rules()],
+                    protect=args.protect,
+                    force_destroy=args.force_destroy_buckets,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            role = aws.iam.Role(f"{name}-loki", assume_role_policy=to_json(pod_identity_trust_policy()), opts=pulumi.ResourceOptions(parent=self))
+            policy = aws.iam.RolePolicy(
+                f"{name}-loki-bucket",
+                role=role.name,
+                policy=bucket.name.apply(lambda b: to_json(loki_bucket_policy(args.partition, b))),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            loki_depends.append(
+                aws.eks.PodIdentityAssociation(
+                    f"{name}-loki",
+                    cluster_name=args.cluster_name,
+                    namespace=v.NAMESPACE,
+                    service_account=v.LOKI_SERVICE_ACCOUNT,
+                    role_arn=role.arn,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+                )
+            )
+        loki = k8s.helm.v3.Release(
+            f"{name}-loki",
+            name="loki",
+            chart="loki",
+            version=versions.LOKI_VERSION,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.GRAFANA_COMMUNITY_REPO),
+            namespace=v.NAMESPACE,
+            values=v.loki_values(config.loki, bucket=bucket_name, region=args.region),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=loki_depends),
+        )
+        k8s.helm.v3.Release(
+            f"{name}-fluent-bit",
+            name="fluent-bit",
+            chart="fluent-bit",
+            version=versions.FLUENT_BIT_VERSION,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.FLUENT_REPO),
+            namespace=v.NAMESPACE,
+            values=v.fluent_bit_values(),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[loki]),
+        )
+
+        after_crds = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.monitoring_stack])
+        for manifest in spark_pod_monitors(v.NAMESPACE, args.teams):
+            kubernetes_object(f"{name}-{manifest['metadata']['name']}", manifest, after_crds)
+        for manifest in dashboard_config_maps(v.NAMESPACE):
+            kubernetes_object(f"{name}-{manifest['metadata']['name']}", manifest, in_ns)
+
+        self.register_outputs({"namespace": v.NAMESPACE, "grafana": f"kube-prometheus-stack-grafana.{v.NAMESPACE}:80"})

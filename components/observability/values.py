@@ -1,0 +1,141 @@
+"""Pure builders of the observability charts' Helm values (static base + computed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.helm import base_values, merge_values
+from sparkeks.config.model import LokiConfig, PrometheusConfig
+
+NAMESPACE = "monitoring"
+GRAFANA_ADMIN_SECRET = "grafana-admin"
+ALERTMANAGER_CONFIG_SECRET = "alertmanager-platform"
+LOKI_SERVICE_ACCOUNT = "loki"
+LOKI_GATEWAY = f"loki-gateway.{NAMESPACE}.svc.cluster.local"
+PROMETHEUS_UID = "prometheus"
+LOKI_UID = "loki"
+TEMPO_UID = "tempo"
+LOKI_SCHEMA_FROM = "2026-01-01"
+
+
+def datasources(tempo_url: str | None) -> list[dict[str, Any]]:
+    """Loki (and Tempo when given) beside the chart's own Prometheus datasource."""
+    sources: list[dict[str, Any]] = [
+        {
+            "name": "Loki",
+            "uid": LOKI_UID,
+            "type": "loki",
+            "access": "proxy",
+            "url": f"http://{LOKI_GATEWAY}",
+            "jsonData": {"maxLines": 5000},
+        }
+    ]
+    if tempo_url:
+        sources.append(
+            {
+                "name": "Tempo",
+                "uid": TEMPO_UID,
+                "type": "tempo",
+                "access": "proxy",
+                "url": tempo_url,
+                "jsonData": {"tracesToLogsV2": {"datasourceUid": LOKI_UID}, "serviceMap": {"datasourceUid": PROMETHEUS_UID}},
+            }
+        )
+    return sources
+
+
+def kube_prometheus_stack_values(
+    prometheus: PrometheusConfig, *, rules: dict[str, Any], tempo_url: str | None
+) -> dict[str, Any]:
+    return merge_values(
+        base_values("kube-prometheus-stack"),
+        {
+            "additionalPrometheusRulesMap": rules,
+            "prometheus": {
+                "prometheusSpec": {
+                    "retention": prometheus.retention,
+                    "resources": {"requests": {"cpu": "500m", "memory": prometheus.memory}, "limits": {"memory": prometheus.memory}},
+                    "storageSpec": {
+                        "volumeClaimTemplate": {
+                            "spec": {
+                                "storageClassName": "gp3",
+                                "accessModes": ["ReadWriteOnce"],
+                                "resources": {"requests": {"storage": f"{prometheus.storage_gib}Gi"}},
+                            }
+                        }
+                    },
+                }
+            },
+            # Receivers (and their webhook secrets) live in a Secret the platform writes, not in values.
+            "alertmanager": {"alertmanagerSpec": {"configSecret": ALERTMANAGER_CONFIG_SECRET}},
+            "grafana": {
+                "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
+                "additionalDataSources": datasources(tempo_url),
+            },
+        },
+    )
+
+
+def loki_values(loki: LokiConfig, *, bucket: str | None, region: str) -> dict[str, Any]:
+    object_store = "s3" if loki.storage == "s3" else "filesystem"
+    storage: dict[str, Any] = {"type": object_store}
+    if bucket is not None:
+        storage["bucketNames"] = {"chunks": bucket, "ruler": bucket, "admin": bucket}
+        storage["s3"] = {"region": region}
+    return merge_values(
+        base_values("loki"),
+        {
+            "loki": {
+                "commonConfig": {"replication_factor": min(loki.replicas, 3)},
+                "schemaConfig": {
+                    "configs": [
+                        {
+                            "from": LOKI_SCHEMA_FROM,
+                            "store": "tsdb",
+                            "object_store": object_store,
+                            "schema": "v13",
+                            "index": {"prefix": "loki_index_", "period": "24h"},
+                        }
+                    ]
+                },
+                "storage": storage,
+                "limits_config": {"retention_period": f"{loki.retention_days * 24}h"},
+                "compactor": {"delete_request_store": object_store},
+            },
+            "singleBinary": {"replicas": loki.replicas, "persistence": {"size": f"{loki.volume_gib}Gi"}},
+        },
+    )
+
+
+# Loki stream labels: who wrote the line. Spark's own pod labels make one application's driver and
+# executor logs one query: {spark_app_id="spark-...", spark_role="executor"}.
+LOKI_LABELS = {
+    "job": "fluent-bit",
+    "namespace": "$kubernetes['namespace_name']",
+    "pod": "$kubernetes['pod_name']",
+    "container": "$kubernetes['container_name']",
+    "spark_app_id": "$kubernetes['labels']['spark-app-selector']",
+    "spark_role": "$kubernetes['labels']['spark-role']",
+}
+
+
+def fluent_bit_outputs() -> str:
+    labels = ", ".join(f"{k}={v}" for k, v in LOKI_LABELS.items())
+    return "\n".join(
+        [
+            "[OUTPUT]",
+            "    Name loki",
+            "    Match kube.*",
+            f"    Host {LOKI_GATEWAY}",
+            "    Port 80",
+            f"    Labels {labels}",
+            "    Remove_Keys kubernetes",
+            "    Line_Format json",
+            "    Retry_Limit 10",
+            "",
+        ]
+    )
+
+
+def fluent_bit_values() -> dict[str, Any]:
+    return merge_values(base_values("fluent-bit"), {"config": {"outputs": fluent_bit_outputs()}})
