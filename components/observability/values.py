@@ -45,8 +45,11 @@ def datasources(tempo_url: str | None) -> list[dict[str, Any]]:
 
 
 def kube_prometheus_stack_values(
-    prometheus: PrometheusConfig, *, rules: dict[str, Any], tempo_url: str | None
+    prometheus: PrometheusConfig, *, rules: dict[str, Any], tempo_url: str | None, delete_volumes: bool = False
 ) -> dict[str, Any]:
+    """`delete_volumes`: the Prometheus volume goes with the release (non-production), so a destroyed
+    stack leaves no orphaned EBS volume; production keeps it."""
+    retention = {"whenDeleted": "Delete" if delete_volumes else "Retain", "whenScaled": "Retain"}
     return merge_values(
         base_values("kube-prometheus-stack"),
         {
@@ -54,6 +57,7 @@ def kube_prometheus_stack_values(
             "prometheus": {
                 "prometheusSpec": {
                     "retention": prometheus.retention,
+                    "persistentVolumeClaimRetentionPolicy": retention,
                     "resources": {"requests": {"cpu": "500m", "memory": prometheus.memory}, "limits": {"memory": prometheus.memory}},
                     "storageSpec": {
                         "volumeClaimTemplate": {
@@ -76,7 +80,7 @@ def kube_prometheus_stack_values(
     )
 
 
-def loki_values(loki: LokiConfig, *, bucket: str | None, region: str) -> dict[str, Any]:
+def loki_values(loki: LokiConfig, *, bucket: str | None, region: str, delete_volumes: bool = False) -> dict[str, Any]:
     object_store = "s3" if loki.storage == "s3" else "filesystem"
     storage: dict[str, Any] = {"type": object_store}
     if bucket is not None:
@@ -102,7 +106,14 @@ def loki_values(loki: LokiConfig, *, bucket: str | None, region: str) -> dict[st
                 "limits_config": {"retention_period": f"{loki.retention_days * 24}h"},
                 "compactor": {"delete_request_store": object_store},
             },
-            "singleBinary": {"replicas": loki.replicas, "persistence": {"size": f"{loki.volume_gib}Gi"}},
+            "singleBinary": {
+                "replicas": loki.replicas,
+                "persistence": {
+                    "size": f"{loki.volume_gib}Gi",
+                    "enableStatefulSetAutoDeletePVC": delete_volumes,
+                    "whenDeleted": "Delete" if delete_volumes else "Retain",
+                },
+            },
         },
     )
 

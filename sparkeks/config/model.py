@@ -819,6 +819,41 @@ class ObservabilityConfig(ConfigModel):
         return value
 
 
+class DisasterRecoveryConfig(ConfigModel):
+    primary_stack: str = Field(
+        description="The primary's stack, as a StackReference names it (`<org>/spark-on-eks/<stack>`; the last part is its stack file)."
+    )
+    capacity_scale: float = Field(
+        0.1, gt=0, le=1, description="Share of the primary's pool limits this stack may use: 0.1 on standby, 1 after failover."
+    )
+    replicate_buckets: list[str] = Field(
+        default_factory=list,
+        description="Primary team data buckets (versioned) to replicate into `<bucket>-dr` here; event logs are always replicated.",
+    )
+    replication_time_control: bool = Field(
+        True, description="S3 Replication Time Control: 99.99% of objects copied within 15 minutes (the RPO), at extra cost."
+    )
+
+    @field_validator("primary_stack")
+    @classmethod
+    def _stack(cls, value: str) -> str:
+        if not re.match(r"^([\w.-]+/){0,2}[\w.-]+$", value):
+            raise problem("must be a stack name like prod or <org>/spark-on-eks/prod")
+        return value
+
+    @field_validator("replicate_buckets")
+    @classmethod
+    def _buckets(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _BUCKET.match(value) or len(value) > 60:
+                raise problem(f"{value!r} is not an S3 bucket name (with room for the -dr suffix)")
+        return _no_duplicates(values)
+
+    @property
+    def primary_stack_file(self) -> str:
+        return self.primary_stack.rsplit("/", 1)[-1]
+
+
 class StackConfig(ConfigModel):
     """Everything under `spark-on-eks:` plus `aws:region`."""
 
@@ -853,6 +888,11 @@ class StackConfig(ConfigModel):
         None,
         json_schema_extra={"secret": True, "documented_default": "none"},
         description="Slack incoming-webhook URL for alerts. Secret: `pulumi config set --secret ...`.",
+    )
+    dr: DisasterRecoveryConfig | None = Field(
+        None,
+        json_schema_extra={"documented_default": "none (not a DR stack)"},
+        description="Makes this stack the DR copy of another: replication from the primary, standby capacity. Written by `sparkeks dr init`.",
     )
     teams: list[TeamConfig] = Field(
         default_factory=list, description="Teams: the replacement for YARN queues. Each gets a namespace, identity, quota and limits."
@@ -948,6 +988,10 @@ class StackConfig(ConfigModel):
     @property
     def spark_zones(self) -> list[str]:
         return list(self.network.spark_zones or self.network.zones)
+
+    @property
+    def capacity_scale(self) -> float:
+        return self.dr.capacity_scale if self.dr else 1.0
 
     def pool_zones(self, pool: SparkPoolConfig) -> list[str]:
         return list(pool.zones or self.spark_zones)

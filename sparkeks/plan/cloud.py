@@ -50,9 +50,11 @@ def _uuid(*parts: str) -> str:
 class SimulatedAws(Mocks):
     """Deterministic stand-in for one AWS account in one region."""
 
-    def __init__(self, region: Region, account_id: str = ACCOUNT_ID):
+    def __init__(self, region: Region, account_id: str = ACCOUNT_ID, stack_outputs: dict[str, dict] | None = None):
         self.region = region
         self.account_id = account_id
+        self.stack_outputs = stack_outputs or {}
+        """Outputs of other stacks (by the name a StackReference uses), from their own offline plans."""
 
     # ---- invokes -------------------------------------------------------------------------------
     def call(self, args: MockCallArgs) -> dict:
@@ -96,6 +98,11 @@ class SimulatedAws(Mocks):
         digest = _digest(typ, name)
         if typ.startswith("pulumi:providers:"):
             return _uuid(typ, name), inputs
+        if typ == "pulumi:pulumi:StackReference":
+            stack = inputs.get("name", name)
+            if stack not in self.stack_outputs:
+                raise KeyError(f"the offline plan has no outputs for stack {stack!r}")
+            return stack, {"name": stack, "outputs": self.stack_outputs[stack], "secretOutputNames": []}
         if typ.startswith("kubernetes:"):
             meta = inputs.get("metadata") or {}
             ns = meta.get("namespace")

@@ -108,6 +108,30 @@ class PlanMonitor(MockMonitor):
             self.registrations.append(record)
         return response
 
+    def ReadResource(self, request):
+        """Reads (a StackReference, an existing resource) are part of the plan too."""
+        response = super().ReadResource(request)
+        parent = urn_ref(request.parent) or None
+        if parent == urn_ref(self._stack_urn):
+            parent = None
+        record = Registration(
+            type=request.type,
+            name=request.name,
+            parent=parent,
+            custom=True,
+            inputs={**struct_to_plain(request.properties), "id": request.id},
+            options={
+                "protect": False,
+                "retainOnDelete": False,
+                "dependsOn": sorted({urn_ref(u) for u in request.dependencies}),
+                "read": True,
+            },
+            urn=response.urn,
+        )
+        with self._lock:
+            self.registrations.append(record)
+        return response
+
     def RegisterResourceOutputs(self, request):
         if request.urn == self._stack_urn:
             with self._lock:

@@ -134,7 +134,27 @@ def _config_error_in_chain(err: BaseException):
     return None
 
 
-def run_plan(stack: str, project_dir: Path = PROJECT_ROOT) -> Plan:
+def _referenced_stacks(stack_input: StackInput, project_dir: Path, seen: frozenset[str]) -> dict[str, dict[str, Any]]:
+    """A DR stack reads its primary through a StackReference; offline, the primary's own offline plan
+    answers it (planned first, in this process)."""
+    try:
+        dr = json.loads(stack_input.config.get(f"{stack_input.project}:dr", "null"))
+    except ValueError:
+        return {}
+    if not isinstance(dr, dict) or not isinstance(dr.get("primaryStack"), str):
+        return {}  # absent or malformed: config validation reports it
+    reference = dr["primaryStack"]
+    primary = reference.rsplit("/", 1)[-1]
+    if primary in seen:
+        raise PlanError([f"stacks/Pulumi.{stack_input.stack}.yaml: {stack_input.project}:dr.primaryStack: {json.dumps(reference)}: refers back to itself"])
+    try:
+        outputs = run_plan(primary, project_dir, _seen=seen | {primary}).outputs
+    except PlanError as err:
+        raise PlanError([f"stacks/Pulumi.{stack_input.stack}.yaml: {stack_input.project}:dr.primaryStack: {json.dumps(reference)}: its plan fails:", *err.lines]) from None
+    return {reference: outputs}
+
+
+def run_plan(stack: str, project_dir: Path = PROJECT_ROOT, *, _seen: frozenset[str] | None = None) -> Plan:
     """Execute the program for `stack` under the simulated account and return what it registered."""
     stack_input = read_stack(stack, project_dir)
 
@@ -147,8 +167,9 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT) -> Plan:
     from sparkeks.plan.monitor import PlanMonitor, urn_ref
     from sparkeks.regions import REGIONS
 
+    referenced = _referenced_stacks(stack_input, project_dir, _seen or frozenset({stack}))
     region = REGIONS.get(stack_input.config.get("aws:region", ""), REGIONS["us-east-1"])
-    monitor = PlanMonitor(SimulatedAws(region, _pinned_account(stack_input.config)))
+    monitor = PlanMonitor(SimulatedAws(region, _pinned_account(stack_input.config), referenced))
     settings.configure(
         mocks.MockSettings(
             monitor=monitor,
