@@ -37,6 +37,15 @@ def sdk_class(token: str):
     raise KeyError(token)
 
 
+def _is_custom(token: str) -> bool:
+    """A custom resource (a CRD's kind), which has no typed SDK class."""
+    try:
+        sdk_class(token)
+    except (ImportError, AttributeError):
+        return True
+    return False
+
+
 def snake(key: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
 
@@ -56,6 +65,11 @@ def main(inventory_path: str) -> int:
         typ, name = resource["type"], resource["name"]
         if typ.startswith("spark-on-eks:"):
             pulumi.ComponentResource(typ, name)
+        elif typ.startswith("kubernetes:") and _is_custom(typ):
+            from pulumi_kubernetes.apiextensions import CustomResource
+
+            inputs = resource["inputs"]
+            CustomResource(name, api_version=inputs["apiVersion"], kind=inputs["kind"], metadata=inputs.get("metadata"), spec=inputs.get("spec"))
         else:
             sdk_class(typ)(name, **{snake(k): v for k, v in resource["inputs"].items()})
     _sync_await(wait_for_rpcs())

@@ -162,20 +162,22 @@ class Cluster(pulumi.ComponentResource):
 
         # --- add-ons that nodes need to become Ready
         addons = addon_plan(args.kubernetes_version)
-        early_addons = [
-            aws.eks.Addon(
+
+        def addon(spec, opts: pulumi.ResourceOptions, pod_identity=None) -> aws.eks.Addon:
+            return aws.eks.Addon(
                 f"{name}-{spec.name}",
                 cluster_name=cluster.name,
                 addon_name=spec.name,
                 addon_version=spec.version,
+                # The pinned version and configuration win over edits made in the cluster.
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="OVERWRITE",
                 configuration_values=addon_configuration(spec.name, network_policies=args.network_policies),
-                opts=child,
+                pod_identity_associations=pod_identity,
+                opts=opts,
             )
-            for spec in addons
-            if spec.before_nodes
-        ]
+
+        early_addons = [addon(spec, child) for spec in addons if spec.before_nodes]
 
         # --- system node group
         node_role = aws.iam.Role(f"{name}-system-node", assume_role_policy=to_json(iam.node_trust_policy()), opts=child)
@@ -238,15 +240,8 @@ class Cluster(pulumi.ComponentResource):
                 pod_identity = [
                     aws.eks.AddonPodIdentityAssociationArgs(role_arn=ebs_role.arn, service_account=iam.EBS_CSI_SERVICE_ACCOUNT[1])
                 ]
-            late_addons[spec.name] = aws.eks.Addon(
-                f"{name}-{spec.name}",
-                cluster_name=cluster.name,
-                addon_name=spec.name,
-                addon_version=spec.version,
-                resolve_conflicts_on_create="OVERWRITE",
-                resolve_conflicts_on_update="OVERWRITE",
-                pod_identity_associations=pod_identity,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[node_group, ebs_policy, *early_addons]),
+            late_addons[spec.name] = addon(
+                spec, pulumi.ResourceOptions(parent=self, depends_on=[node_group, ebs_policy, *early_addons]), pod_identity
             )
 
         # --- Kubernetes access for the components that follow

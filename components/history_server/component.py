@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.history_server import manifests
 from components.history_server.iam import history_read_policy
-from components.iam import pod_identity_trust_policy, to_json
+from components.iam import to_json
+from components.identity import grant_pod_identity
 from components.kube import kubernetes_object
 from sparkeks import versions
 from sparkeks.config.model import HistoryServerConfig
@@ -35,23 +35,16 @@ class HistoryServer(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: HistoryServerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("spark-on-eks:history:HistoryServer", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         config = args.config
 
-        role = aws.iam.Role(f"{name}-reader", assume_role_policy=to_json(pod_identity_trust_policy()), opts=child)
-        policy = aws.iam.RolePolicy(
-            f"{name}-read-event-logs",
-            role=role.name,
-            policy=pulumi.Output.from_input(args.bucket_name).apply(lambda b: to_json(history_read_policy(args.partition, b))),
-            opts=child,
-        )
-        identity = aws.eks.PodIdentityAssociation(
+        reader = grant_pod_identity(
             f"{name}-reader",
             cluster_name=args.cluster_name,
             namespace=manifests.NAMESPACE,
             service_account=manifests.SERVICE_ACCOUNT,
-            role_arn=role.arn,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+            policy_name=f"{name}-read-event-logs",
+            policy=pulumi.Output.from_input(args.bucket_name).apply(lambda b: to_json(history_read_policy(args.partition, b))),
+            parent=self,
         )
 
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=args.depends_on)
@@ -62,7 +55,7 @@ class HistoryServer(pulumi.ComponentResource):
         runtime = versions.SPARK_RUNTIMES[config.spark_line]
         jars = [*versions.SPARK_S3A_JARS[config.spark_line], versions.DATAFLINT_JARS[config.dataflint_version][config.spark_line]]
         # Servers start only once their identity exists, or the first S3 scan fails.
-        servers = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns, identity])
+        servers = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns, reader.association])
         self.services = {}
         for team in args.teams:
             properties = pulumi.Output.from_input(args.bucket_name).apply(
@@ -105,5 +98,5 @@ class HistoryServer(pulumi.ComponentResource):
             kubernetes_object(f"{name}-{team}", manifests.disruption_budget(team), in_ns)
             self.services[team] = f"{manifests.APP_NAME}-{team}.{manifests.NAMESPACE}:{manifests.PORT}"
 
-        self.role_arn = role.arn
+        self.role_arn = reader.role.arn
         self.register_outputs({"roleArn": self.role_arn, "services": self.services})

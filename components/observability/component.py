@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import yaml
 
-from components.iam import pod_identity_trust_policy, to_json
+from components.iam import to_json
+from components.identity import grant_pod_identity
 from components.kube import kubernetes_object
 from components.observability import values as v
 from components.observability.alerting import alertmanager_config
@@ -113,23 +113,16 @@ class Observability(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            role = aws.iam.Role(f"{name}-loki", assume_role_policy=to_json(pod_identity_trust_policy()), opts=pulumi.ResourceOptions(parent=self))
-            policy = aws.iam.RolePolicy(
-                f"{name}-loki-bucket",
-                role=role.name,
+            identity = grant_pod_identity(
+                f"{name}-loki",
+                cluster_name=args.cluster_name,
+                namespace=v.NAMESPACE,
+                service_account=v.LOKI_SERVICE_ACCOUNT,
+                policy_name=f"{name}-loki-bucket",
                 policy=bucket.name.apply(lambda b: to_json(loki_bucket_policy(args.partition, b))),
-                opts=pulumi.ResourceOptions(parent=self),
+                parent=self,
             )
-            loki_depends.append(
-                aws.eks.PodIdentityAssociation(
-                    f"{name}-loki",
-                    cluster_name=args.cluster_name,
-                    namespace=v.NAMESPACE,
-                    service_account=v.LOKI_SERVICE_ACCOUNT,
-                    role_arn=role.arn,
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
-                )
-            )
+            loki_depends.append(identity.association)
         loki = k8s.helm.v3.Release(
             f"{name}-loki",
             name="loki",

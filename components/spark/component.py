@@ -8,7 +8,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.iam import pod_identity_trust_policy, to_json
+from components.iam import to_json
+from components.identity import grant_pod_identity
 from components.kube import kubernetes_object
 from components.spark import teams as team_objects
 from components.spark.iam import team_policy
@@ -44,22 +45,16 @@ class SparkTeam(pulumi.ComponentResource):
         team = args.team
         child = pulumi.ResourceOptions(parent=self)
 
-        role = aws.iam.Role(f"{name}-spark", assume_role_policy=to_json(pod_identity_trust_policy()), opts=child)
-        policy = aws.iam.RolePolicy(
-            f"{name}-spark-data",
-            role=role.name,
-            policy=pulumi.Output.from_input(args.bucket_name).apply(
-                lambda bucket: to_json(team_policy(args.partition, team.name, bucket, team.data.read, team.data.write))
-            ),
-            opts=child,
-        )
-        identity = aws.eks.PodIdentityAssociation(
+        identity = grant_pod_identity(
             f"{name}-spark",
             cluster_name=args.cluster_name,
             namespace=team.name,
             service_account=team_objects.SPARK_SERVICE_ACCOUNT,
-            role_arn=role.arn,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+            policy_name=f"{name}-spark-data",
+            policy=pulumi.Output.from_input(args.bucket_name).apply(
+                lambda bucket: to_json(team_policy(args.partition, team.name, bucket, team.data.read, team.data.write))
+            ),
+            parent=self,
         )
         # Spark refuses to start when its event-log directory is missing; S3 has directories only as markers.
         aws.s3.BucketObjectv2(
@@ -95,8 +90,8 @@ class SparkTeam(pulumi.ComponentResource):
         for manifest in objects:
             kubernetes_object(f"{name}-{manifest['kind'].lower()}-{manifest['metadata']['name']}", manifest, in_ns)
 
-        self.role_arn = role.arn
-        self.register_outputs({"namespace": team.name, "roleArn": self.role_arn, "podIdentity": identity.association_arn})
+        self.role_arn = identity.role.arn
+        self.register_outputs({"namespace": team.name, "roleArn": self.role_arn, "podIdentity": identity.association.association_arn})
 
 
 @dataclass(frozen=True)

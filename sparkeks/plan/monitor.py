@@ -92,45 +92,23 @@ class PlanMonitor(MockMonitor):
             options["deleteBeforeReplace"] = bool(request.deleteBeforeReplace)
         if request.additionalSecretOutputs:
             options["additionalSecretOutputs"] = sorted(request.additionalSecretOutputs)
-        parent = urn_ref(request.parent) or None
-        if parent == urn_ref(self._stack_urn):
-            parent = None
-        record = Registration(
-            type=request.type,
-            name=request.name,
-            parent=parent,
-            custom=bool(request.custom),
-            inputs=struct_to_plain(request.object),
-            options=options,
-            urn=response.urn,
-        )
-        with self._lock:
-            self.registrations.append(record)
+        self._record(request, response.urn, struct_to_plain(request.object), options, custom=bool(request.custom))
         return response
 
     def ReadResource(self, request):
         """Reads (a StackReference, an existing resource) are part of the plan too."""
         response = super().ReadResource(request)
+        options = {"protect": False, "retainOnDelete": False, "dependsOn": sorted({urn_ref(u) for u in request.dependencies}), "read": True}
+        self._record(request, response.urn, {**struct_to_plain(request.properties), "id": request.id}, options, custom=True)
+        return response
+
+    def _record(self, request, urn: str, inputs: dict[str, Any], options: dict[str, Any], *, custom: bool) -> None:
         parent = urn_ref(request.parent) or None
         if parent == urn_ref(self._stack_urn):
-            parent = None
-        record = Registration(
-            type=request.type,
-            name=request.name,
-            parent=parent,
-            custom=True,
-            inputs={**struct_to_plain(request.properties), "id": request.id},
-            options={
-                "protect": False,
-                "retainOnDelete": False,
-                "dependsOn": sorted({urn_ref(u) for u in request.dependencies}),
-                "read": True,
-            },
-            urn=response.urn,
-        )
+            parent = None  # top-level resources: the stack itself is not part of the plan
+        record = Registration(request.type, request.name, parent, custom, inputs, options, urn)
         with self._lock:
             self.registrations.append(record)
-        return response
 
     def RegisterResourceOutputs(self, request):
         if request.urn == self._stack_urn:
