@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from sparkeks.config.loader import ConfigError, load_stack_config, stack_file
+from sparkeks.config.loader import ConfigError, load_stack_config
 from sparkeks.config.model import PROJECT, StackConfig
 from sparkeks.plan.runner import PlanError, SECRET_PLACEHOLDER, read_stack
 from sparkeks.regions import REGIONS

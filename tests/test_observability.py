@@ -9,7 +9,6 @@ from pathlib import Path
 
 import promql_parser
 import pytest
-import yaml
 
 from components.observability.dashboards import dashboard_files
 from components.observability.metrics import KNOWN
@@ -219,7 +218,7 @@ def test_rules_watch_exactly_the_team_namespaces(prod):
 
 
 def test_a_broken_expression_is_caught():
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match="unclosed left parenthesis"):
         _metrics("sum(rate(metrics_executor_activeTasks[5m])")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 from sparkeks import versions
 from sparkeks.plan.runner import PROJECT_ROOT
