@@ -57,33 +57,21 @@ class Observability(pulumi.ComponentResource):
         in_ns = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[namespace])
 
         # Secrets come from Pulumi secret config into Kubernetes Secrets; the charts only name them.
-        grafana_admin = kubernetes_object(
+        def secret(resource_name: str, secret_name: str, data: dict[str, pulumi.Input[str]]) -> pulumi.Resource:
+            manifest = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": secret_name, "namespace": v.NAMESPACE}}
+            return kubernetes_object(resource_name, {**manifest, "type": "Opaque", "stringData": data}, in_ns)
+
+        grafana_admin = secret(
             f"{name}-grafana-admin",
-            {
-                "apiVersion": "v1",
-                "kind": "Secret",
-                "metadata": {"name": v.GRAFANA_ADMIN_SECRET, "namespace": v.NAMESPACE},
-                "type": "Opaque",
-                "stringData": {"admin-user": "admin", "admin-password": pulumi.Output.secret(args.grafana_admin_password)},
-            },
-            in_ns,
+            v.GRAFANA_ADMIN_SECRET,
+            {"admin-user": "admin", "admin-password": pulumi.Output.secret(args.grafana_admin_password)},
         )
         alertmanager_yaml = pulumi.Output.secret(
             pulumi.Output.from_input(args.slack_webhook_url).apply(
                 lambda url: yaml.safe_dump(alertmanager_config(slack_channel=config.slack_channel, slack_webhook_url=url), sort_keys=False)
             )
         )
-        alertmanager = kubernetes_object(
-            f"{name}-alertmanager-config",
-            {
-                "apiVersion": "v1",
-                "kind": "Secret",
-                "metadata": {"name": v.ALERTMANAGER_CONFIG_SECRET, "namespace": v.NAMESPACE},
-                "type": "Opaque",
-                "stringData": {"alertmanager.yaml": alertmanager_yaml},
-            },
-            in_ns,
-        )
+        alertmanager = secret(f"{name}-alertmanager-config", v.ALERTMANAGER_CONFIG_SECRET, {"alertmanager.yaml": alertmanager_yaml})
 
         self.monitoring_stack = k8s.helm.v3.Release(
             f"{name}-kube-prometheus-stack",
