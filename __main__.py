@@ -13,6 +13,7 @@ from components.spark.component import SparkPlatform, SparkPlatformArgs
 from components.storage.component import SparkStorage, SparkStorageArgs
 from components.tagging import platform_tags
 from sparkeks.config.loader import ConfigError, load_stack_config, runtime_config, unavailable_zone_problems
+from sparkeks.config.model import POOL_KEYS
 
 stack = pulumi.get_stack()
 try:
@@ -123,7 +124,7 @@ karpenter = Karpenter(
         account_id=account_id,
         provider=cluster.provider,
         pools=pools,
-        pool_zones={key: config.pool_zones(getattr(pools, key)) for key in ("driver", "executor", "executor_nvme")},
+        pool_zones={key: config.pool_zones(pools.pool(key)) for key in POOL_KEYS},
         ami_alias=config.karpenter.ami_alias,
         node_volume_gib=config.karpenter.node_volume_gib,
         isolated_vpc=config.network.nat_strategy == "none",

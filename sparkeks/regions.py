@@ -65,6 +65,3 @@ _REGIONS = (
 
 REGIONS: dict[str, Region] = {r.name: r for r in _REGIONS}
 
-
-def get_region(name: str) -> Region | None:
-    return REGIONS.get(name)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from sparkeks import conformance
 from sparkeks.plan.runner import PROJECT_ROOT, Plan, run_plan
 
 _PROJECT_ENTRIES = ("Pulumi.yaml", "__main__.py", "components", "sparkeks", "helm-values")
@@ -89,7 +89,7 @@ def plan_variant(tmp_path):
 
 
 def schemas_dir() -> Path:
-    path = Path(os.environ.get("SPARK_EKS_SCHEMAS", PROJECT_ROOT.parent / "shared" / "schemas"))
+    path = conformance.schemas_dir()
     if not (path / "INDEX.md").is_file():
         pytest.fail(
             f"upstream schemas not found at {path}: set SPARK_EKS_SCHEMAS or put ../shared beside the project. "

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.dr.replication import EVENT_LOG_PREFIX, replication_policy, replication_rule, replication_trust_policy
+from components.dr.replication import replication_policy, replication_rule, replication_trust_policy
 from components.iam import to_json
 from components.storage.bucket import hygiene_rules, noncurrent_versions_rule
 from components.storage.protected_bucket import ProtectedBucket, ProtectedBucketArgs
+from sparkeks.spark.layout import EVENT_LOG_ROOT
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class DisasterRecovery(pulumi.ComponentResource):
                 replication_rule(
                     "event-logs-to-dr",
                     pulumi.Output.from_input(args.event_log_bucket).apply(lambda b: f"arn:{args.partition}:s3:::{b}"),
-                    prefix=EVENT_LOG_PREFIX,
+                    prefix=EVENT_LOG_ROOT,
                     time_control=args.time_control,
                 )
             ],

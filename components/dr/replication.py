@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from components.iam import policy_document, service_trust_policy
-from sparkeks.spark.layout import EVENT_LOG_ROOT
 
 
 def replication_trust_policy() -> dict[str, Any]:
@@ -55,5 +54,3 @@ def replication_rule(rule_id: str, destination_arn: str, *, prefix: str, time_co
         "destination": destination,
     }
 
-
-EVENT_LOG_PREFIX = EVENT_LOG_ROOT

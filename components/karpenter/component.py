@@ -27,7 +27,7 @@ class KarpenterArgs:
     provider: k8s.Provider
     pools: SparkPoolsConfig
     pool_zones: dict[str, list[str]]
-    """Zones per pool key (driver, executor, executor_nvme)."""
+    """Zones per pool key (driver, executor, executorNvme)."""
     ami_alias: str
     node_volume_gib: int
     capacity_scale: float = 1.0
@@ -163,15 +163,16 @@ class Karpenter(pulumi.ComponentResource):
         for node_class, raid0 in ((DEFAULT_NODE_CLASS, False), (NVME_NODE_CLASS, True)):
             kubernetes_object(f"{name}-class-{node_class}", ec2_node_class(node_class, raid0_instance_store=raid0, **class_args), after_controller)
 
+        # A driver's node is only removed when empty; executor nodes also when underused.
         pools = [
-            ("driver", args.pools.driver, DEFAULT_NODE_CLASS, "WhenEmpty"),
-            ("executor", args.pools.executor, DEFAULT_NODE_CLASS, "WhenEmptyOrUnderutilized"),
-            ("executor_nvme", args.pools.executor_nvme, NVME_NODE_CLASS, "WhenEmptyOrUnderutilized"),
+            ("driver", DEFAULT_NODE_CLASS, "WhenEmpty"),
+            ("executor", DEFAULT_NODE_CLASS, "WhenEmptyOrUnderutilized"),
+            ("executorNvme", NVME_NODE_CLASS, "WhenEmptyOrUnderutilized"),
         ]
         self.node_pool_names = []
-        for key, pool, node_class, policy in pools:
+        for key, node_class, policy in pools:
             manifests = node_pools(
-                key, pool, zones=args.pool_zones[key], node_class=node_class, consolidation_policy=policy, limit_scale=args.capacity_scale
+                key, args.pools.pool(key), zones=args.pool_zones[key], node_class=node_class, consolidation_policy=policy, limit_scale=args.capacity_scale
             )
             for manifest in manifests:
                 pool_name = manifest["metadata"]["name"]

@@ -14,7 +14,7 @@ NODE_POOL_API = "karpenter.sh/v1"
 DEFAULT_NODE_CLASS = "default"
 NVME_NODE_CLASS = "nvme"
 # Pool key in stack config -> NodePool base name (stable: jobs select nodes by it).
-POOL_NAMES = {"driver": "spark-driver", "executor": "spark-executor", "executor_nvme": "spark-executor-nvme"}
+POOL_NAMES = {"driver": "spark-driver", "executor": "spark-executor", "executorNvme": "spark-executor-nvme"}
 
 
 def ec2_node_class(

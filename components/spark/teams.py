@@ -14,11 +14,10 @@ SPARK_SERVICE_ACCOUNT = "spark"
 DRIVER_PRIORITY = "spark-driver"
 EXECUTOR_PRIORITY = "spark-executor"
 POOL_POLICY = "spark-on-eks-pool-access"
-_POOL_KEY = {"driver": "driver", "executor": "executor", "executorNvme": "executor_nvme"}
 
 
 def allowed_pools(team: TeamConfig) -> list[str]:
-    return [POOL_NAMES[_POOL_KEY[p]] for p in team.pools]
+    return [POOL_NAMES[p] for p in team.pools]
 
 
 def namespace(team: TeamConfig) -> dict[str, Any]:

@@ -482,14 +482,17 @@ class SparkPoolsConfig(ConfigModel):
     @classmethod
     def _limits_stated(cls, value: Any) -> Any:
         if isinstance(value, dict) and "limits" not in value:
-            raise PydanticCustomError(
-                "stack_config", "{reason}", {"reason": "is required: a pool set in config states its capacity cap", "key": "limits", "value": None}
-            )
+            raise problem("is required: a pool set in config states its capacity cap", key="limits", value=None)
         return value
+
+    def pool(self, key: str) -> SparkPoolConfig:
+        """A pool by its stack-config key (`driver`, `executor`, `executorNvme`)."""
+        return getattr(self, to_snake(key))
 
     @model_validator(mode="after")
     def _consolidation_after_spark_idle(self) -> SparkPoolsConfig:
-        for name, pool in (("executor", self.executor), ("executorNvme", self.executor_nvme)):
+        for name in ("executor", "executorNvme"):
+            pool = self.pool(name)
             if duration_seconds(pool.consolidate_after) <= EXECUTOR_IDLE_TIMEOUT_SECONDS:
                 raise problem(
                     f"must be longer than Spark's executor idle timeout ({EXECUTOR_IDLE_TIMEOUT_SECONDS}s), or Karpenter and dynamic allocation fight over nodes",
@@ -961,8 +964,8 @@ class StackConfig(ConfigModel):
                     "a guaranteed share needs spark.batchScheduler: yunikorn", key=f"teams.{index}.guaranteed", value=team.guaranteed.model_dump()
                 )
         spark_zones = self.spark_zones
-        for name in ("driver", "executor", "executorNvme"):
-            pool = getattr(self.karpenter.pools, to_snake(name))
+        for name in POOL_KEYS:
+            pool = self.karpenter.pools.pool(name)
             outside = [z for z in pool.zones if z not in spark_zones]
             if outside:
                 raise problem(

@@ -19,7 +19,6 @@ from sparkeks.spark.defaults import PLATFORM_OWNED, platform_spark_conf, sizing_
 from sparkeks.versions import SPARK_RUNTIMES
 
 SPARK_APPLICATION_API = "sparkoperator.k8s.io/v1beta2"
-_POOL_KEYS = {"executor": "executor", "executorNvme": "executor_nvme"}
 NVME_LOCAL_DIR = "/spark-local"
 
 
@@ -78,7 +77,7 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
         raise JobError([f"{label}: team: {render(spec.team)}: no such team in stack {spec.stack}; teams: {', '.join(teams) or 'none'}"])
     if spec.pool not in team.pools:
         problems.append(f"{label}: pool: {render(spec.pool)}: team {team.name} may use only {', '.join(team.pools)}")
-    pool_cfg = getattr(config.karpenter.pools, _POOL_KEYS[spec.pool])
+    pool_cfg = config.karpenter.pools.pool(spec.pool)
     zones = config.pool_zones(pool_cfg)
     if spec.zone is not None and (spec.zone not in zones or spec.zone not in config.pool_zones(config.karpenter.pools.driver)):
         problems.append(f"{label}: zone: {render(spec.zone)}: the {spec.pool} and driver pools run in {', '.join(zones)}")
@@ -101,7 +100,7 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
     executor_shape = sizing.ExecutorShape(spec.executor.cores, executor_mib, sizing.memory_overhead_mib(executor_mib, factor))
     driver_shape = sizing.ExecutorShape(spec.driver.cores, driver_mib, sizing.memory_overhead_mib(driver_mib, factor))
 
-    pool_name = POOL_NAMES[_POOL_KEYS[spec.pool]]
+    pool_name = POOL_NAMES[spec.pool]
     executor_nodes = [sizing.Node.of(t) for t in pool_cfg.instance_types()]
     driver_nodes = [sizing.Node.of(t) for t in config.karpenter.pools.driver.instance_types()]
     request = _fit(label, "executor", "one executor", executor_shape, executor_nodes, pool_name)

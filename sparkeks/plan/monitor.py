@@ -55,7 +55,6 @@ class Registration:
     type: str
     name: str
     parent: str | None
-    custom: bool
     inputs: dict[str, Any]
     options: dict[str, Any]
     urn: str = ""
@@ -92,21 +91,21 @@ class PlanMonitor(MockMonitor):
             options["deleteBeforeReplace"] = bool(request.deleteBeforeReplace)
         if request.additionalSecretOutputs:
             options["additionalSecretOutputs"] = sorted(request.additionalSecretOutputs)
-        self._record(request, response.urn, struct_to_plain(request.object), options, custom=bool(request.custom))
+        self._record(request, response.urn, struct_to_plain(request.object), options)
         return response
 
     def ReadResource(self, request):
         """Reads (a StackReference, an existing resource) are part of the plan too."""
         response = super().ReadResource(request)
         options = {"protect": False, "retainOnDelete": False, "dependsOn": sorted({urn_ref(u) for u in request.dependencies}), "read": True}
-        self._record(request, response.urn, {**struct_to_plain(request.properties), "id": request.id}, options, custom=True)
+        self._record(request, response.urn, {**struct_to_plain(request.properties), "id": request.id}, options)
         return response
 
-    def _record(self, request, urn: str, inputs: dict[str, Any], options: dict[str, Any], *, custom: bool) -> None:
+    def _record(self, request, urn: str, inputs: dict[str, Any], options: dict[str, Any]) -> None:
         parent = urn_ref(request.parent) or None
         if parent == urn_ref(self._stack_urn):
             parent = None  # top-level resources: the stack itself is not part of the plan
-        record = Registration(request.type, request.name, parent, custom, inputs, options, urn)
+        record = Registration(request.type, request.name, parent, inputs, options, urn)
         with self._lock:
             self.registrations.append(record)
 
