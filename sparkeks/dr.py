@@ -12,7 +12,7 @@ import yaml
 
 from sparkeks.config.loader import ConfigError, load_stack_config
 from sparkeks.config.model import PROJECT, StackConfig
-from sparkeks.plan.runner import PlanError, SECRET_PLACEHOLDER, read_stack
+from sparkeks.plan.runner import SECRET_PLACEHOLDER, PlanError, load_stack
 from sparkeks.regions import REGIONS
 
 STANDBY_SCALE = 0.1
@@ -55,8 +55,7 @@ def _placeholders(value: Any) -> tuple[Any, bool]:
 
 def _primary(primary: str, project_dir: Path) -> tuple[dict[str, Any], StackConfig]:
     try:
-        stack = read_stack(primary, project_dir)
-        config = load_stack_config(primary, stack.config, stack.secret_keys)
+        config = load_stack(primary, project_dir)
     except PlanError as err:
         raise DrInitError(err.lines) from None
     except ConfigError as err:

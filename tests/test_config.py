@@ -11,7 +11,7 @@ import pytest
 
 from sparkeks.config.loader import ConfigError, load_stack_config
 from sparkeks.plan.cloud import SimulatedAws
-from sparkeks.plan.runner import PROJECT_ROOT, PlanError, read_stack, run_plan
+from sparkeks.plan.runner import PROJECT_ROOT, PlanError, load_stack, read_stack, run_plan
 from tests.conftest import make_project
 
 _REAL_ACCOUNT = SimulatedAws
@@ -37,8 +37,7 @@ def _load(stack: str, raw: dict):
 
 
 def _shipped(stack: str):
-    config = read_stack(stack)
-    return load_stack_config(stack, config.config, config.secret_keys)
+    return load_stack(stack)
 
 
 def test_corpus_is_not_empty_and_every_case_states_its_errors():

@@ -9,9 +9,8 @@ import sys
 import pytest
 import yaml
 
-from sparkeks.config.loader import load_stack_config
 from sparkeks.dr import SECRET_TO_SET, dr_init
-from sparkeks.plan.runner import PROJECT_ROOT, read_stack, run_plan
+from sparkeks.plan.runner import PROJECT_ROOT, load_stack, run_plan
 from tests.conftest import PlanView, make_project, stack_config
 
 ACCOUNT = "111122223333"
@@ -41,8 +40,7 @@ def test_dr_init_writes_a_stack_that_validates(project):
     result = _cli(project, "prod", "--zones", "us-east-1d,us-east-1e")
     assert result.returncode == 0, result.stderr
     path = project / "stacks" / "Pulumi.prod-dr.yaml"
-    stack = read_stack("prod-dr", project)
-    config = load_stack_config("prod-dr", stack.config, stack.secret_keys)
+    config = load_stack("prod-dr", project)
     assert config.network.zones == ["us-east-1d", "us-east-1e"]
     assert config.spark_zones == ["us-east-1d", "us-east-1e"]
     assert config.network.cidr == "10.21.0.0/16"  # next to the primary's 10.20.0.0/16, peerable

@@ -8,8 +8,7 @@ import celpy
 import pytest
 
 from components.spark import teams as team_objects
-from sparkeks.config.loader import load_stack_config
-from sparkeks.plan.runner import read_stack
+from sparkeks.plan.runner import load_stack
 from sparkeks.plan.writer import HELM_RELEASE
 
 ACCOUNT = "111122223333"
@@ -304,6 +303,5 @@ def test_admission_policy_binds_as_deny(prod):
 
 def test_shipped_stacks_declare_teams():
     for stack in ("dev", "prod"):
-        raw = read_stack(stack)
-        config = load_stack_config(stack, raw.config, raw.secret_keys)
+        config = load_stack(stack)
         assert config.teams

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from components.karpenter.nodes import POOL_LABEL, POOL_NAMES
 from sparkeks.config.errors import problem_lines, render
-from sparkeks.config.loader import ConfigError, load_stack_config
+from sparkeks.config.loader import ConfigError
 from sparkeks.config.model import StackConfig, TeamConfig, memory_mib
 from sparkeks.jobs.spec import JobSpec
 from sparkeks.spark import sizing
@@ -202,12 +202,11 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
 
 
 def render_spec_file(path: Path, *, project_dir: Path, account_id: str | None = None) -> RenderedJob:
-    from sparkeks.plan.runner import PlanError, read_stack
+    from sparkeks.plan.runner import PlanError, load_stack
 
     spec = load_spec(path)
     try:
-        stack = read_stack(spec.stack, project_dir)
-        config = load_stack_config(spec.stack, stack.config, stack.secret_keys)
+        config = load_stack(spec.stack, project_dir)
     except (PlanError, ConfigError) as err:
         lines = err.lines if isinstance(err, PlanError) else err.problems
         raise JobError([f"{path}: stack: {render(spec.stack)}: {lines[0]}", *lines[1:]]) from None

@@ -100,6 +100,14 @@ def read_stack(stack: str, project_dir: Path = PROJECT_ROOT) -> StackInput:
     return StackInput(project=project, stack=stack, config=config, secret_keys=sorted(secret_keys))
 
 
+def load_stack(stack: str, project_dir: Path = PROJECT_ROOT):
+    """Read and validate a stack file as the program would see it (PlanError or ConfigError when not)."""
+    from sparkeks.config.loader import load_stack_config
+
+    stack_input = read_stack(stack, project_dir)
+    return load_stack_config(stack, stack_input.config, stack_input.secret_keys)
+
+
 def _tree_key(by_ref: dict[str, dict[str, Any]], resource: dict[str, Any]) -> tuple:
     path = []
     node: dict[str, Any] | None = resource
