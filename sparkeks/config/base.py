@@ -1,0 +1,152 @@
+"""Shared pieces of the stack config model: the strict base model, the error helper, common value types."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+PROJECT = "spark-on-eks"
+
+_PRIVATE_RANGES = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
+_INSTANCE_TYPE = re.compile(r"^(?P<family>[a-z]+)(?P<generation>\d+)(?P<attributes>[a-z-]*)\.(?P<size>[a-z0-9]+)$")
+_IAM_PRINCIPAL = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$")
+_CLUSTER_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+# Prefixes AWS, EKS and Karpenter reserve for the tags they set on nodes themselves.
+_RESERVED_TAG_PREFIXES = ("aws:", "eks:", "kubernetes.io/", "karpenter.sh/", "karpenter.k8s.aws/")
+_K8S_MINOR = re.compile(r"^1\.\d{2}$")
+
+
+def problem(reason: str, *, key: str | None = None, value: Any = None) -> PydanticCustomError:
+    """A validation error that names the exact key below the model that raised it."""
+    ctx: dict[str, Any] = {"reason": reason}
+    if key is not None:
+        ctx["key"] = key
+        ctx["value"] = value
+    return PydanticCustomError("stack_config", "{reason}", ctx)
+
+
+def _ipv4_cidr(value: str) -> str:
+    try:
+        ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        raise problem("must be an IPv4 CIDR with its host bits zero, like 10.0.0.0/16") from None
+    return value
+
+
+def _iam_principal(value: str) -> str:
+    if ":sts::" in value and "assumed-role" in value:
+        raise problem("is an STS session ARN; use the IAM role's ARN (arn:aws:iam::<account>:role/<name>)")
+    if not _IAM_PRINCIPAL.match(value):
+        raise problem("must be an IAM role or user ARN, like arn:aws:iam::123456789012:role/platform-admin")
+    return value
+
+
+def instance_architecture(instance_type: str) -> str:
+    """arm64 for Graviton types (a `g` after the generation digit: m7g, c7gn, r8gd), else amd64."""
+    match = _INSTANCE_TYPE.match(instance_type)
+    if match is None:
+        raise ValueError(instance_type)
+    return "arm64" if "g" in match["attributes"] else "amd64"
+
+
+def _instance_type(value: str) -> str:
+    if not _INSTANCE_TYPE.match(value):
+        raise problem("must be an EC2 instance type like m7i.large (family, generation, attributes, size)")
+    return value
+
+
+Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
+IamPrincipal = Annotated[str, AfterValidator(_iam_principal)]
+InstanceType = Annotated[str, AfterValidator(_instance_type)]
+
+
+def _no_duplicates(values: list[Any]) -> list[Any]:
+    seen = set()
+    for value in values:
+        if value in seen:
+            raise problem(f"lists {value!r} twice; each entry must be unique")
+        seen.add(value)
+    return values
+
+
+class ConfigModel(BaseModel):
+    """Strict, closed models: unknown keys (typos) and wrongly typed values are errors."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        strict=True,
+    )
+
+
+_DURATION = re.compile(r"^([0-9]+(s|m|h))+$")
+_QUANTITY = re.compile(r"^([0-9]+)(Ki|Mi|Gi|Ti)$")
+_BUDGET_NODES = re.compile(r"^((100|[0-9]{1,2})%|[0-9]+)$")
+_CRON = re.compile(r"^(@(annually|yearly|monthly|weekly|daily|midnight|hourly)|\S+\s\S+\s\S+\s\S+\s\S+)$")
+
+
+def duration_seconds(value: str) -> int:
+    """`1h30m` -> 5400 (the Kubernetes duration subset Karpenter accepts)."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    return sum(int(n) * units[u] for n, u in re.findall(r"([0-9]+)([smh])", value))
+
+
+def _duration(value: str) -> str:
+    if not _DURATION.match(value):
+        raise problem("must be a duration like 90s, 10m or 1h30m")
+    return value
+
+
+def _duration_or_never(value: str) -> str:
+    return value if value == "Never" else _duration(value)
+
+
+def _memory_quantity(value: str) -> str:
+    match = _QUANTITY.match(value)
+    if not match or int(match[1]) <= 0:
+        raise problem("must be a positive memory quantity like 4000Gi (Ki, Mi, Gi or Ti)")
+    return value
+
+
+Duration = Annotated[str, AfterValidator(_duration)]
+DurationOrNever = Annotated[str, AfterValidator(_duration_or_never)]
+MemoryQuantity = Annotated[str, AfterValidator(_memory_quantity)]
+
+
+
+
+_S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<prefix>([A-Za-z0-9!_.'()-]+/)*)$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+
+
+def _s3_uri(value: str) -> str:
+    if "*" in value or not _S3_URI.match(value):
+        raise problem("must be an S3 location like s3://bucket/path/ (ending in /, no wildcards)")
+    return value
+
+
+S3Uri = Annotated[str, AfterValidator(_s3_uri)]
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """`s3://bucket/a/b/` -> ("bucket", "a/b/")."""
+    match = _S3_URI.match(uri)
+    assert match is not None, uri
+    return match["bucket"], match["prefix"]
+
+
+def memory_mib(quantity: str) -> int:
+    """Kubernetes binary quantity (`4Gi`) in MiB."""
+    match = _QUANTITY.match(quantity)
+    assert match is not None, quantity
+    return int(match[1]) * {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024, "Ti": 1024 * 1024}[match[2]]
+

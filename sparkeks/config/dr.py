@@ -1,0 +1,49 @@
+"""Stack config: a DR stack's link to its primary (`dr`)."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, field_validator
+
+from sparkeks.config.base import (
+    _BUCKET,
+    ConfigModel,
+    _no_duplicates,
+    problem,
+)
+
+
+class DisasterRecoveryConfig(ConfigModel):
+    primary_stack: str = Field(
+        description="The primary's stack, as a StackReference names it (`<org>/spark-on-eks/<stack>`; the last part is its stack file)."
+    )
+    capacity_scale: float = Field(
+        0.1, gt=0, le=1, description="Share of the primary's pool limits this stack may use: 0.1 on standby, 1 after failover."
+    )
+    replicate_buckets: list[str] = Field(
+        default_factory=list,
+        description="Primary team data buckets (versioned) to replicate into `<bucket>-dr` here; event logs are always replicated.",
+    )
+    replication_time_control: bool = Field(
+        True, description="S3 Replication Time Control: 99.99% of objects copied within 15 minutes (the RPO), at extra cost."
+    )
+
+    @field_validator("primary_stack")
+    @classmethod
+    def _stack(cls, value: str) -> str:
+        if not re.match(r"^([\w.-]+/){0,2}[\w.-]+$", value):
+            raise problem("must be a stack name like prod or <org>/spark-on-eks/prod")
+        return value
+
+    @field_validator("replicate_buckets")
+    @classmethod
+    def _buckets(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _BUCKET.match(value) or len(value) > 60:
+                raise problem(f"{value!r} is not an S3 bucket name (with room for the -dr suffix)")
+        return _no_duplicates(values)
+
+    @property
+    def primary_stack_file(self) -> str:
+        return self.primary_stack.rsplit("/", 1)[-1]

@@ -1,0 +1,99 @@
+"""Stack config: the Spark platform (`spark.*`) and the History Server (`historyServer.*`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from sparkeks import versions
+from sparkeks.config.base import (
+    _BUCKET,
+    ConfigModel,
+    Duration,
+    problem,
+)
+
+
+class SparkPlatformConfig(ConfigModel):
+    batch_scheduler: Literal["none", "yunikorn"] = Field(
+        "none", description="`yunikorn` adds the YuniKorn scheduler with a queue per team (gang scheduling, guaranteed shares)."
+    )
+    network_policies: bool = Field(False, description="Isolate team namespaces with NetworkPolicies (turns on the VPC CNI's policy engine).")
+    memory_overhead_factor: float = Field(
+        0.2, ge=0.1, le=1.0, description="JVM executor and driver memory overhead as a share of memory (Kubernetes kills at the limit)."
+    )
+    non_jvm_memory_overhead_factor: float = Field(
+        0.4, ge=0.1, le=1.0, description="Overhead share for PySpark and other non-JVM jobs (Python workers live outside the JVM heap)."
+    )
+    event_log_retention_days: int = Field(90, ge=1, le=3650, description="Days Spark event logs are kept in the platform bucket.")
+    bucket_name: str | None = Field(
+        None,
+        description="Platform bucket (event logs, shuffle fallback). Default: `<clusterName>-spark-<account id>`.",
+    )
+    force_destroy_buckets: bool = Field(
+        False, description="Let `pulumi destroy` empty and delete the platform bucket (dev only; refused in prod)."
+    )
+
+    @field_validator("bucket_name")
+    @classmethod
+    def _bucket(cls, value: str | None) -> str | None:
+        if value is not None and (not _BUCKET.match(value) or "--" in value):
+            raise problem("must be an S3 bucket name: 3-63 lowercase letters, digits and hyphens")
+        return value
+
+
+class HistoryServerConfig(ConfigModel):
+    enabled: bool = Field(True, description="Run the Spark History Server (one instance per team, each reading its team's event logs).")
+    spark_line: str = Field(
+        versions.NEWEST_SPARK, description="Spark line of the server's image; reads event logs of this line and older ones."
+    )
+    dataflint_version: str = Field(versions.DATAFLINT_VERSION, description="Dataflint plugin release on the server (pinned checksums).")
+    dataflint_telemetry: bool = Field(False, description="Let Dataflint's UI report usage telemetry.")
+    replicas: int = Field(2, ge=1, le=5, description="Servers per team; two keep the UI up while a node drains.")
+    heap: str = Field("2g", description="JVM heap of each server (memory request and limit add 1g).")
+    cpu: str = Field("500m", description="CPU request of each server.")
+    store_size_gib: int = Field(20, ge=5, le=1000, description="Ephemeral gp3 volume for the server's local (hybrid) store, GiB.")
+    update_interval: Duration = Field("30s", description="How often the server checks S3 for new and updated event logs.")
+    retained_applications: int = Field(50, ge=1, le=1000, description="Application UIs kept in memory.")
+    internal_load_balancer: bool = Field(
+        False, description="Expose each server through an internal NLB (VPC only); otherwise use kubectl port-forward."
+    )
+
+    @field_validator("spark_line")
+    @classmethod
+    def _line(cls, value: str) -> str:
+        if value not in versions.SPARK_S3A_JARS:
+            raise problem(f"has no pinned image and jars; supported: {', '.join(versions.SPARK_S3A_JARS)}")
+        return value
+
+    @field_validator("heap", mode="before")
+    @classmethod
+    def _heap(cls, value: Any) -> Any:
+        from sparkeks.spark.sizing import SizingError, parse_memory_mib
+
+        try:
+            parse_memory_mib(value)
+        except SizingError as err:
+            raise problem(str(err)) from None
+        return str(value)
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu(cls, value: str) -> str:
+        if not re.match(r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$", value):
+            raise problem("must be a Kubernetes CPU quantity like 500m or 2")
+        return value
+
+    @model_validator(mode="after")
+    def _dataflint_pinned(self) -> HistoryServerConfig:
+        builds = versions.DATAFLINT_JARS.get(self.dataflint_version)
+        if builds is None or self.spark_line not in builds:
+            known = ", ".join(v for v, b in versions.DATAFLINT_JARS.items() if self.spark_line in b)
+            raise problem(
+                f"has no pinned Dataflint build for Spark {self.spark_line}; pinned: {known or 'none'}",
+                key="dataflintVersion",
+                value=self.dataflint_version,
+            )
+        return self
