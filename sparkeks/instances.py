@@ -44,8 +44,13 @@ class Family:
         return [v for v in SIZE_VCPUS.values() if v <= limit]
 
     def instance_types(self, vcpus: list[int]) -> list[str]:
+        """Types of this family with these vCPU counts that exist (Karpenter lists figures for them):
+        not every family has every size (c7i has no 32xlarge)."""
+        from sparkeks.nodes import exists
+
         names = {v: n for n, v in SIZE_VCPUS.items()}
-        return [f"{self.name}.{names[v]}" for v in vcpus if v in self.vcpu_sizes()]
+        candidates = [f"{self.name}.{names[v]}" for v in vcpus if v in self.vcpu_sizes()]
+        return [t for t in candidates if exists(t)]
 
 
 def _families() -> dict[str, Family]:

@@ -40,11 +40,6 @@ def test_parallelism_is_executors_times_cores():
     assert parallelism(300, 4) == 1200
 
 
-@pytest.mark.parametrize(("vcpus", "milli"), [(1, 60), (2, 70), (4, 80), (8, 90), (16, 110), (32, 150)])
-def test_eks_kube_reserved_cpu(vcpus, milli):
-    assert sizing.kube_reserved_cpu_milli(vcpus) == milli
-
-
 def test_asking_for_every_core_fits_one_executor_per_8_vcpu_node_but_the_computed_request_fits_two():
     node = sizing.Node.of("r7i.2xlarge")  # 8 vCPUs, 64 GiB: memory is not what limits here
     shape = sizing.ExecutorShape(cores=4, memory_mib=8192, overhead_mib=2048)

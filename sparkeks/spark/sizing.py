@@ -10,20 +10,10 @@ import math
 import re
 from dataclasses import dataclass
 
-from sparkeks.instances import FAMILIES, SIZE_VCPUS
+from sparkeks import nodes
 
 MIN_OVERHEAD_MIB = 384
 OVERHEAD_GRANULE_MIB = 256
-
-# Karpenter's model of a node (chart defaults): 7.5% of memory to the hypervisor, kube-reserved memory
-# of 255 MiB + 11 MiB per pod (110 pods), and a 100 MiB hard eviction threshold.
-VM_MEMORY_OVERHEAD = 0.075
-MAX_PODS = 110
-EVICTION_HARD_MIB = 100
-# What the platform's DaemonSets request on every node (VPC CNI, kube-proxy, EBS CSI node, Pod Identity
-# agent, log shipper), rounded up.
-DAEMONSET_CPU_MILLI = 300
-DAEMONSET_MEMORY_MIB = 512
 
 _MEMORY = re.compile(r"^(?P<number>[0-9]+)\s*(?P<unit>b|k|kb|m|mb|g|gb|t|tb|p|pb)?$", re.IGNORECASE)
 _UNIT_MIB = {"b": 1 / 1024 / 1024, "k": 1 / 1024, "m": 1, "g": 1024, "t": 1024**2, "p": 1024**3}
@@ -59,33 +49,23 @@ def memory_overhead_mib(memory_mib: int, factor: float) -> int:
     return max(MIN_OVERHEAD_MIB, math.ceil(memory_mib * factor / OVERHEAD_GRANULE_MIB) * OVERHEAD_GRANULE_MIB)
 
 
-def kube_reserved_cpu_milli(vcpus: int) -> int:
-    """EKS's kube-reserved CPU: 6% of the first core, 1% of the second, 0.5% of the next two, 0.25% above."""
-    milli = 60 + (10 if vcpus > 1 else 0) + 5 * min(max(vcpus - 2, 0), 2) + 2.5 * max(vcpus - 4, 0)
-    return math.ceil(milli)
-
-
 @dataclass(frozen=True)
 class Node:
+    """A Spark node's room for executors: Karpenter's published allocatable figures for the type minus
+    the DaemonSets the platform runs on every Spark node (`sparkeks.nodes.spark_room`)."""
+
     instance_type: str
     vcpus: int
     memory_mib: int
+    pod_cpu_milli: int
+    pod_memory_mib: int
+    pods: int
 
     @classmethod
-    def of(cls, instance_type: str) -> Node:
-        family, size = instance_type.split(".")
-        vcpus = SIZE_VCPUS[size]
-        return cls(instance_type, vcpus, vcpus * FAMILIES[family].memory_per_vcpu_gib * 1024)
-
-    @property
-    def pod_cpu_milli(self) -> int:
-        """CPU left for Spark pods: allocatable minus the DaemonSets."""
-        return self.vcpus * 1000 - kube_reserved_cpu_milli(self.vcpus) - DAEMONSET_CPU_MILLI
-
-    @property
-    def pod_memory_mib(self) -> int:
-        allocatable = self.memory_mib * (1 - VM_MEMORY_OVERHEAD) - (255 + 11 * MAX_PODS) - EVICTION_HARD_MIB
-        return math.floor(allocatable) - DAEMONSET_MEMORY_MIB
+    def of(cls, instance_type: str, *, observability: bool = True) -> Node:
+        it = nodes.instance_type(instance_type)
+        cpu, memory, pods = nodes.spark_room(instance_type, observability=observability)
+        return cls(instance_type, it.vcpus, it.memory_mib, cpu, memory, pods)
 
 
 @dataclass(frozen=True)
@@ -101,7 +81,7 @@ class ExecutorShape:
 
 def fits(node: Node, shape: ExecutorShape, request_milli: int) -> int:
     """How many executors of `shape` requesting `request_milli` CPU one node holds."""
-    return min(node.pod_cpu_milli // request_milli, node.pod_memory_mib // shape.pod_memory_mib)
+    return min(node.pod_cpu_milli // request_milli, node.pod_memory_mib // shape.pod_memory_mib, node.pods)
 
 
 def executor_request_milli(shape: ExecutorShape, nodes: list[Node]) -> int:
