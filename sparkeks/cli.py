@@ -218,6 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print every stack config key with its type, default and meaning, as the README shows it.",
     )
     ref.set_defaults(func=_config_reference)
+
+    from sparkeks.images_cli import register as register_images
+
+    register_images(commands)
     return parser
 
 

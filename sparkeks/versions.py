@@ -69,11 +69,16 @@ YUNIKORN_REPO = "https://apache.github.io/yunikorn-release"
 
 @dataclass(frozen=True)
 class SparkRuntime:
-    """One supported Spark line: its image and the jars every application of it gets."""
+    """One supported Spark line: the official image the platform image builds on, and the jars baked into it.
+
+    Every jar here is part of the line's platform image (`images/Dockerfile`), verified against the
+    SHA-256 pinned for it in `images/pins.json`. Adding a jar to every image of a line is one coordinate
+    in `extra_jars` (its checksum is pinned by the images workflow, or by hand from two sources).
+    """
 
     spark_version: str
     scala: str
-    image: str
+    java: str
     hadoop: str
     dataflint: str
     """Maven coordinates of the Dataflint plugin built for this Spark and Scala."""
@@ -82,16 +87,33 @@ class SparkRuntime:
     credentials_provider: str
     sdk_major: int
     sdk_version: str
+    extra_jars: tuple[str, ...] = ()
 
     @property
     def minor(self) -> str:
         return ".".join(self.spark_version.split(".")[:2])
 
+    @property
+    def base_image(self) -> str:
+        """The official Apache Spark image (tag; its digest is pinned in images/pins.json)."""
+        return f"{SPARK_BASE_REPOSITORY}:{self.spark_version}-scala{self.scala}-java{self.java}-python3-ubuntu"
 
+    @property
+    def jars(self) -> tuple[str, ...]:
+        """Every jar the platform image adds, in the order the build fetches them."""
+        return (*self.s3a, self.dataflint, *self.extra_jars)
+
+
+# apache/spark is what apache/spark-docker publishes (the Docker "Official Image" `spark` is built from
+# the same Dockerfiles). Only the image workflow pulls it; clusters pull the platform image from ECR.
+SPARK_BASE_REPOSITORY = "apache/spark"
 DATAFLINT_VERSION = "0.9.8"
 # EKS Pod Identity needs AWS SDK for Java v1 >= 1.12.746 or v2 >= 2.21.30.
 POD_IDENTITY_MIN_SDK = {1: (1, 12, 746), 2: (2, 21, 30)}
 
+# Lines offered: those with an official apache/spark image and a Dataflint build (checked 2026-11-29:
+# spark-docker publishes 3.5.9, 4.0.4, 4.1.3 and 4.2.0; 4.3.0 is on PyPI but has no official image yet).
+# Dataflint ships one artifact for every Spark 4.x (`dataflint-spark4_2.13`).
 SPARK_RUNTIMES = MappingProxyType(
     {
         # Hadoop 3.3.4's hadoop-aws was built against SDK v1 1.12.262, too old for Pod Identity: the
@@ -99,7 +121,7 @@ SPARK_RUNTIMES = MappingProxyType(
         "3.5": SparkRuntime(
             spark_version="3.5.9",
             scala="2.12",
-            image="apache/spark:3.5.9-scala2.12-java17-python3-ubuntu",
+            java="17",
             hadoop="3.3.4",
             dataflint=f"io.dataflint:spark_2.12:{DATAFLINT_VERSION}",
             s3a=("org.apache.hadoop:hadoop-aws:3.3.4", "com.amazonaws:aws-java-sdk-bundle:1.12.797"),
@@ -111,7 +133,7 @@ SPARK_RUNTIMES = MappingProxyType(
         "4.0": SparkRuntime(
             spark_version="4.0.4",
             scala="2.13",
-            image="apache/spark:4.0.4-scala2.13-java17-python3-ubuntu",
+            java="17",
             hadoop="3.4.1",
             dataflint=f"io.dataflint:dataflint-spark4_2.13:{DATAFLINT_VERSION}",
             s3a=("org.apache.hadoop:hadoop-aws:3.4.1", "software.amazon.awssdk:bundle:2.24.6"),
@@ -119,18 +141,44 @@ SPARK_RUNTIMES = MappingProxyType(
             sdk_major=2,
             sdk_version="2.24.6",
         ),
+        # Spark 4.1 builds against Hadoop 3.4.2, whose hadoop-aws was qualified with SDK v2 2.29.52
+        # (HADOOP-19485).
+        "4.1": SparkRuntime(
+            spark_version="4.1.3",
+            scala="2.13",
+            java="21",
+            hadoop="3.4.2",
+            dataflint=f"io.dataflint:dataflint-spark4_2.13:{DATAFLINT_VERSION}",
+            s3a=("org.apache.hadoop:hadoop-aws:3.4.2", "software.amazon.awssdk:bundle:2.29.52"),
+            credentials_provider="software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider",
+            sdk_major=2,
+            sdk_version="2.29.52",
+        ),
+        # Spark 4.2 moved to Hadoop 3.5.0 (SPARK-55657; pyspark 4.2.0 ships hadoop-client 3.5.0), whose
+        # hadoop-aws needs SDK v2 2.35.4 (HADOOP-19654; older SDKs lack ChecksumAlgorithm.CRC64_NVME).
+        "4.2": SparkRuntime(
+            spark_version="4.2.0",
+            scala="2.13",
+            java="21",
+            hadoop="3.5.0",
+            dataflint=f"io.dataflint:dataflint-spark4_2.13:{DATAFLINT_VERSION}",
+            s3a=("org.apache.hadoop:hadoop-aws:3.5.0", "software.amazon.awssdk:bundle:2.35.4"),
+            credentials_provider="software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider",
+            sdk_major=2,
+            sdk_version="2.35.4",
+        ),
     }
 )
 NEWEST_SPARK = max(SPARK_RUNTIMES, key=lambda v: tuple(map(int, v.split("."))))
+# The line examples and new jobs start on: supported upstream and the most patched of the current lines.
+DEFAULT_SPARK_LINE = "4.1"
 
 
 @dataclass(frozen=True)
 class MavenJar:
-    """A jar fetched from Maven Central at a pinned version and verified before use: against the SHA-256
-    pinned here, or, until one is pinned, against the SHA-1 Maven Central publishes beside the jar."""
+    """A jar on Maven Central, by coordinate: where the image workflow fetches it and its published SHA-1."""
 
     coordinate: str
-    sha256: str | None = None
 
     @property
     def file_name(self) -> str:
@@ -148,36 +196,6 @@ class MavenJar:
 
 
 MAVEN_CENTRAL = "https://repo1.maven.org/maven2"
-
-# Jars the History Server adds to the Spark image (which has neither S3A nor Dataflint), per Spark line.
-# SHA-256 values are pinned where two independent public build files agree on them; the rest are checked
-# against Maven Central's own SHA-1 until someone with network access pins them (`sha256sum` of the jar).
-SPARK_S3A_JARS: MappingProxyType = MappingProxyType(
-    {
-        "3.5": (
-            MavenJar("org.apache.hadoop:hadoop-aws:3.3.4", "53f9ae03c681a30a50aa17524bd9790ab596b28481858e54efd989a826ed3a4a"),
-            MavenJar("com.amazonaws:aws-java-sdk-bundle:1.12.797", "251115656f2b66ad644b6fc69152db5275ed26d8747fecabe59ac59bc1a4b42b"),
-        ),
-        "4.0": (
-            MavenJar("org.apache.hadoop:hadoop-aws:3.4.1"),
-            MavenJar("software.amazon.awssdk:bundle:2.24.6"),
-        ),
-    }
-)
-# Dataflint builds by version and Spark line.
-DATAFLINT_JARS: MappingProxyType = MappingProxyType(
-    {
-        "0.9.8": MappingProxyType(
-            {
-                "3.5": MavenJar("io.dataflint:spark_2.12:0.9.8"),
-                "4.0": MavenJar("io.dataflint:dataflint-spark4_2.13:0.9.8"),
-            }
-        ),
-    }
-)
-
-# The init container that fetches and verifies those jars (curl and sha256sum, runs as non-root).
-JAR_FETCHER_IMAGE = "curlimages/curl:8.11.1"
 
 # Observability charts.
 KUBE_PROMETHEUS_STACK_VERSION = "88.5.3"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,36 @@ from sparkeks import conformance
 from sparkeks.plan.runner import PROJECT_ROOT, Plan, run_plan
 
 _PROJECT_ENTRIES = ("Pulumi.yaml", "__main__.py", "components", "sparkeks", "helm-values")
+
+
+def built_image_pins() -> dict[str, Any]:
+    """Pins as they are once the images workflow has built every line. The values are SHA-256 of labels
+    (test data, not real artifacts): the shipped images/pins.json has no image digests until a build."""
+    from sparkeks.images import LinePins
+    from sparkeks.versions import SPARK_RUNTIMES
+
+    def sha(label: str) -> str:
+        return hashlib.sha256(label.encode()).hexdigest()
+
+    return {
+        line: LinePins(
+            base_digest=f"sha256:{sha(f'test base image {line}')}",
+            jars={c: sha(f"test jar {c}") for c in runtime.jars},
+            image_digest=f"sha256:{sha(f'test platform image {line}')}",
+            built_from=sha(f"test build inputs {line}"),
+        )
+        for line, runtime in SPARK_RUNTIMES.items()
+    }
+
+
+def pytest_configure(config):
+    # Plans, jobs and CLI runs in the tests see built images; tests of the shipped (unbuilt) state load
+    # images/pins.json explicitly.
+    from sparkeks import images
+
+    path = Path(tempfile.mkdtemp(prefix="spark-eks-pins-")) / "pins.json"
+    images.write_pins(built_image_pins(), path)
+    os.environ[images.PINS_ENV] = str(path)
 
 
 class PlanView:

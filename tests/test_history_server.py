@@ -1,22 +1,17 @@
-"""History Server: read-only access, the paths Spark writes are the paths it reads, pinned jars, zero-downtime upgrades."""
+"""History Server: read-only access, the paths Spark writes are the paths it reads, the platform image by
+digest (nothing downloaded at start), zero-downtime upgrades."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
-import stat
-import subprocess
-from types import MappingProxyType
 
 import pytest
 
-from components.history_server.manifests import CLEANER_GRACE_DAYS, fetch_jars_script
-from sparkeks import versions
+from components.history_server.manifests import CLEANER_GRACE_DAYS
+from sparkeks import images, versions
 from sparkeks.jobs.render import render_spec_file
 from sparkeks.plan.runner import PROJECT_ROOT
-from sparkeks.versions import MavenJar
 
 ACCOUNT = "111122223333"
 BUCKET = f"spark-prod-spark-{ACCOUNT}"
@@ -57,7 +52,7 @@ def test_reader_role_lists_and_reads_the_event_logs_only(prod):
     assert (association["namespace"], association["serviceAccount"]) == ("spark-history", "spark-history")
 
 
-@pytest.mark.parametrize(("example", "team"), [("spark-3.5-etl.yaml", "analytics"), ("spark-4.0-pyspark.yaml", "ml-platform")])
+@pytest.mark.parametrize(("example", "team"), [("spark-4.1-etl.yaml", "analytics"), ("spark-4.2-pyspark.yaml", "ml-platform")])
 def test_the_server_reads_exactly_where_spark_writes(prod, example, team):
     written = render_spec_file(PROJECT_ROOT / "examples" / example, project_dir=PROJECT_ROOT).application["spec"]["sparkConf"]
     read = _properties(_server(prod, team))["spark.history.fs.logDirectory"]
@@ -69,91 +64,40 @@ def test_the_server_reads_exactly_where_spark_writes(prod, example, team):
     assert any(re.fullmatch(r.split(":::")[1].replace("*", ".*"), f"{BUCKET}/{key}") for r in readable)
 
 
-def test_server_runs_the_newest_spark_with_dataflint_and_s3a_jars(prod):
+def test_server_runs_the_newest_lines_platform_image_by_digest_with_nothing_to_download(prod):
     deployment = _server(prod, "analytics")
     runtime = versions.SPARK_RUNTIMES[versions.NEWEST_SPARK]
-    assert _container(deployment)["image"] == runtime.image
-    script = next(c for c in deployment["spec"]["template"]["spec"]["initContainers"] if c["name"] == "fetch-jars")["command"][2]
-    jars = [*versions.SPARK_S3A_JARS[versions.NEWEST_SPARK], versions.DATAFLINT_JARS[versions.DATAFLINT_VERSION][versions.NEWEST_SPARK]]
-    for jar in jars:
-        expected = f"fetch {jar.url} {jar.file_name} {jar.sha256}" if jar.sha256 else f"fetch_sha1 {jar.url} {jar.file_name}"
-        assert expected in script
+    digest = images.load_pins()[versions.NEWEST_SPARK].image_digest
+    pod = deployment["spec"]["template"]["spec"]
+    assert [c["image"] for c in pod["containers"]] == [
+        f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/spark-prod/spark-{versions.NEWEST_SPARK}@{digest}"
+    ]
+    # S3A, the SDK and Dataflint are in the image's own jars directory: no init container, no extra classpath.
+    assert "initContainers" not in pod
+    assert {v["name"] for v in pod["volumes"]} == {"tmp", "store"}
     env = {e["name"]: e["value"] for e in _container(deployment)["env"]}
-    assert env["SPARK_DAEMON_CLASSPATH"] == "/opt/spark/extra-jars/*"
+    assert set(env) == {"SPARK_DAEMON_MEMORY", "SPARK_HISTORY_OPTS", "HOME"}
     props = _properties(deployment)
     assert props["spark.hadoop.fs.s3a.aws.credentials.provider"] == runtime.credentials_provider
     assert props["spark.dataflint.telemetry.enabled"] == "false"
     assert "spark.plugins" not in props  # Dataflint registers itself on the server
 
 
-def test_jar_pins_match_their_spark_and_scala(prod):
-    for line, runtime in versions.SPARK_RUNTIMES.items():
-        hadoop_aws, sdk = versions.SPARK_S3A_JARS[line]
-        assert hadoop_aws.coordinate == f"org.apache.hadoop:hadoop-aws:{runtime.hadoop}"
-        assert sdk.coordinate in runtime.s3a and hadoop_aws.coordinate in runtime.s3a
-        dataflint = versions.DATAFLINT_JARS[versions.DATAFLINT_VERSION][line]
-        assert dataflint.coordinate == runtime.dataflint
-        assert dataflint.coordinate.split(":")[1].endswith(f"_{runtime.scala}")
-    for jar in [j for jars in versions.SPARK_S3A_JARS.values() for j in jars] + [
-        j for builds in versions.DATAFLINT_JARS.values() for j in builds.values()
-    ]:
-        assert jar.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", jar.sha256), jar.coordinate
-        assert jar.url.startswith("https://repo1.maven.org/maven2/") and jar.url.endswith(f"/{jar.file_name}")
+def test_server_waits_for_an_image_that_was_never_built(tmp_path, monkeypatch, plan_variant):
+    unbuilt = {line: images.LinePins(jars=dict(p.jars), base_digest=p.base_digest) for line, p in images.load_pins().items()}
+    path = tmp_path / "pins.json"
+    images.write_pins(unbuilt, path)
+    monkeypatch.setenv(images.PINS_ENV, str(path))
+    view = plan_variant("prod")
+    assert view.of_type(DEPLOYMENT) == [] or all(not r["name"].startswith("history-") for r in view.of_type(DEPLOYMENT))
+    assert view.plan.outputs["historyServers"] == {}
+    # The identity and namespace are there, so the servers appear with the next deploy after the build.
+    assert view.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "history-reader")
 
 
 def test_server_sdk_supports_pod_identity():
     runtime = versions.SPARK_RUNTIMES[versions.NEWEST_SPARK]
     assert tuple(int(p) for p in runtime.sdk_version.split(".")) >= versions.POD_IDENTITY_MIN_SDK[runtime.sdk_major]
-
-
-def _run_fetch(tmp_path, jars, served: bytes, published_sha1: str = ""):
-    """Run the init container's script with a stand-in curl: every jar URL serves `served`, every
-    `.sha1` URL serves `published_sha1` (as Maven Central would publish it)."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "curl"
-    payload = tmp_path / "payload"
-    payload.write_bytes(served)
-    sha1 = tmp_path / "sha1"
-    sha1.write_text(published_sha1)
-    fake.write_text(
-        "#!/bin/sh\n"
-        'for last; do :; done\n'
-        'while [ "$1" != "-o" ]; do shift; done\n'
-        f'case "$last" in *.sha1) cp {sha1} "$2" ;; *) cp {payload} "$2" ;; esac\n'
-    )
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    jars_dir = tmp_path / "jars"
-    jars_dir.mkdir()
-    script = fetch_jars_script(jars).replace("cd /jars", f"cd {jars_dir}")
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
-    return subprocess.run(["sh", "-c", script], capture_output=True, text=True, env=env), jars_dir
-
-
-def test_fetch_script_accepts_a_jar_with_the_pinned_checksum(tmp_path):
-    content = b"jar bytes"
-    jar = MavenJar("io.example:thing:1.0", hashlib.sha256(content).hexdigest())
-    result, jars_dir = _run_fetch(tmp_path, [jar], content)
-    assert result.returncode == 0, result.stderr
-    assert (jars_dir / "thing-1.0.jar").read_bytes() == content
-
-
-def test_fetch_script_refuses_a_jar_with_another_checksum(tmp_path):
-    jar = MavenJar("io.example:thing:1.0", hashlib.sha256(b"expected").hexdigest())
-    result, _ = _run_fetch(tmp_path, [jar], b"tampered")
-    assert result.returncode != 0
-
-
-def test_fetch_script_checks_unpinned_jars_against_maven_centrals_sha1(tmp_path):
-    content = b"jar bytes"
-    jar = MavenJar("io.example:thing:1.0")
-    result, jars_dir = _run_fetch(tmp_path, [jar], content, hashlib.sha1(content).hexdigest())
-    assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in jars_dir.iterdir()) == ["thing-1.0.jar"]
-    tampered = tmp_path / "again"
-    tampered.mkdir()
-    result, _ = _run_fetch(tampered, [jar], b"tampered", hashlib.sha1(content).hexdigest())
-    assert result.returncode != 0
 
 
 def test_probes_on_the_rest_api_and_memory_reserved(prod):
@@ -211,15 +155,20 @@ def _changed(before, after):
     return sorted(ref for ref in a if a[ref]["inputs"] != b[ref]["inputs"] or a[ref]["options"] != b[ref]["options"])
 
 
-def test_a_dataflint_upgrade_changes_only_the_server_deployments(plan_variant, monkeypatch):
+def test_a_new_image_build_changes_only_the_server_deployments(plan_variant, tmp_path, monkeypatch):
+    """A Dataflint or S3A upgrade arrives as a rebuilt image: a new digest rolls the servers, nothing else."""
     before = plan_variant("prod")
-    builds = {line: MavenJar(jar.coordinate.replace("0.9.8", "0.9.9"), "a" * 64) for line, jar in versions.DATAFLINT_JARS["0.9.8"].items()}
-    monkeypatch.setattr(versions, "DATAFLINT_JARS", MappingProxyType({**versions.DATAFLINT_JARS, "0.9.9": MappingProxyType(builds)}))
-    after = plan_variant("prod", historyServer={"dataflintVersion": "0.9.9"})
+    pins = dict(images.load_pins())
+    line = versions.NEWEST_SPARK
+    pins[line] = images.LinePins(pins[line].base_digest, dict(pins[line].jars), "sha256:" + "ab" * 32, "cd" * 32)
+    path = tmp_path / "pins.json"
+    images.write_pins(pins, path)
+    monkeypatch.setenv(images.PINS_ENV, str(path))
+    after = plan_variant("prod")
     assert _changed(before, after) == [f"{DEPLOYMENT}::history-analytics", f"{DEPLOYMENT}::history-ml-platform"]
 
 
 def test_a_spark_upgrade_changes_only_the_server_deployments(plan_variant):
-    before = plan_variant("prod", historyServer={"sparkLine": "3.5"})
-    after = plan_variant("prod", historyServer={"sparkLine": "4.0"})
+    before = plan_variant("prod", historyServer={"sparkLine": "4.1"})
+    after = plan_variant("prod", historyServer={"sparkLine": "4.2"})
     assert _changed(before, after) == [f"{DEPLOYMENT}::history-analytics", f"{DEPLOYMENT}::history-ml-platform"]

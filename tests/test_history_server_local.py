@@ -1,8 +1,9 @@
 """A real local check: a PySpark job run with the platform's Spark defaults writes event logs, and a
 History Server started with the platform's server settings lists and replays it over its REST API.
 
-Same Spark line as the server image (pinned PySpark distribution); file:// stands in for s3a://, and the
-two jars that need Maven Central (Dataflint, S3A) are left out.
+Same Spark release as the server's platform image (the newest line): its PySpark is pinned in
+requirements-pyspark.txt and installed apart from the test tooling into .venv-pyspark (`make pyspark`).
+file:// stands in for s3a://, and the image's own jars (Dataflint, S3A) are left out.
 """
 
 from __future__ import annotations
@@ -17,17 +18,26 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pyspark
 import pytest
 
 from components.history_server.manifests import server_properties
 from sparkeks import versions
+from sparkeks.plan.runner import PROJECT_ROOT
+
+# Where `make pyspark` installs the newest line's PySpark (one venv holds one PySpark).
+PYSPARK_DIR = Path(os.environ.get("SPARK_EKS_PYSPARK_DIR") or PROJECT_ROOT / ".venv-pyspark")
+
+
+def _pyspark_version() -> str:
+    for info in PYSPARK_DIR.glob("pyspark-*.dist-info"):
+        return info.name.removeprefix("pyspark-").removesuffix(".dist-info")
+    pytest.fail(f"no PySpark in {PYSPARK_DIR}: run `make pyspark` (the local History Server check cannot be skipped)")
 from sparkeks.spark.defaults import platform_spark_conf, sizing_spark_conf
 
 BUCKET = "platform-bucket"
 TEAM = "analytics"
 # Need Maven Central (jars) or AWS (S3A); everything else runs as the platform sets it.
-OFFLINE_UNAVAILABLE = ("spark.plugins", "spark.jars.ivy", "spark.hadoop.fs.s3a.")
+OFFLINE_UNAVAILABLE = ("spark.plugins", "spark.hadoop.fs.s3a.")
 
 
 def _local(conf: dict[str, str], root: Path) -> dict[str, str]:
@@ -46,7 +56,7 @@ def _free_port() -> int:
 
 
 def _get(url: str):
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(url, timeout=120) as response:  # the first read of an application replays its log  # noqa: S310 - loopback only
         return json.loads(response.read())
 
 
@@ -54,7 +64,7 @@ def _get(url: str):
 def history(tmp_path_factory):
     root = tmp_path_factory.mktemp("bucket")
     runtime = versions.SPARK_RUNTIMES[versions.NEWEST_SPARK]
-    assert pyspark.__version__ == runtime.spark_version, "the local check runs the server image's Spark"
+    assert _pyspark_version() == runtime.spark_version, "the local check runs the server image's Spark (requirements-pyspark.txt)"
     (root / "event-logs" / TEAM).mkdir(parents=True)  # the marker object the platform creates in S3
 
     conf = _local(
@@ -76,7 +86,12 @@ def history(tmp_path_factory):
         spark.stop()
         """
     )
-    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
+    env = {
+        **os.environ,
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "PYSPARK_PYTHON": sys.executable,
+        "PYTHONPATH": os.pathsep.join([str(PYSPARK_DIR), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+    }
     subprocess.run([sys.executable, "-c", job], check=True, env=env, timeout=300, capture_output=True)
 
     port = _free_port()
@@ -96,7 +111,7 @@ def history(tmp_path_factory):
     )
     properties["spark.history.store.path"] = str(tmp_path_factory.mktemp("store"))
     properties["spark.history.ui.port"] = str(port)
-    spark_home = Path(pyspark.__file__).parent
+    spark_home = PYSPARK_DIR / "pyspark"
     server_env = {
         **env,
         "SPARK_HOME": str(spark_home),

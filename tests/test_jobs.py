@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sparkeks import images
 from sparkeks.conformance import CrdRegistry
 from sparkeks.jobs.render import render_spec_file
 from sparkeks.plan.runner import PROJECT_ROOT
@@ -39,18 +41,58 @@ def test_examples_cover_every_supported_spark_line():
     assert lines == set(SPARK_RUNTIMES)
 
 
-def test_the_spark_line_picks_image_scala_dataflint_and_s3a_jars():
-    spark3 = _render(PROJECT_ROOT / "examples" / "spark-3.5-etl.yaml")["spec"]
-    spark4 = _render(PROJECT_ROOT / "examples" / "spark-4.0-pyspark.yaml")["spec"]
-    assert spark3["sparkVersion"].startswith("3.5.") and "scala2.12" in spark3["image"]
-    assert spark4["sparkVersion"].startswith("4.0.") and "scala2.13" in spark4["image"]
-    assert spark3["deps"]["packages"][0] == "io.dataflint:spark_2.12:0.9.8"
-    assert spark4["deps"]["packages"][0] == "io.dataflint:dataflint-spark4_2.13:0.9.8"
-    assert "org.apache.hadoop:hadoop-aws:3.3.4" in spark3["deps"]["packages"]
-    assert "org.apache.hadoop:hadoop-aws:3.4.1" in spark4["deps"]["packages"]
-    for spec in (spark3, spark4):
-        assert spec["sparkConf"]["spark.plugins"] == "io.dataflint.spark.SparkDataflintPlugin"
-        assert spec["sparkConf"]["spark.dataflint.telemetry.enabled"] == "false"
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_jobs_run_the_lines_platform_image_by_digest_and_download_nothing(path):
+    spec = _render(path)["spec"]
+    line = yaml.safe_load(path.read_text())["sparkVersion"]
+    digest = images.load_pins()[line].image_digest
+    assert spec["sparkVersion"] == SPARK_RUNTIMES[line].spark_version
+    # One image for driver and executors (neither overrides it), from the stack's own registry.
+    assert spec["image"] == f"111122223333.dkr.ecr.us-east-1.amazonaws.com/spark-prod/spark-{line}@{digest}"
+    assert "image" not in spec["driver"] and "image" not in spec["executor"]
+    # Dataflint and S3A are in the image: no Maven resolution at start.
+    assert "deps" not in spec
+    assert not any(k in spec["sparkConf"] for k in ("spark.jars.packages", "spark.jars.ivy", "spark.jars.repositories"))
+    assert spec["sparkConf"]["spark.plugins"] == "io.dataflint.spark.SparkDataflintPlugin"
+    assert spec["sparkConf"]["spark.dataflint.telemetry.enabled"] == "false"
+    assert spec["sparkConf"]["spark.hadoop.fs.s3a.aws.credentials.provider"] == SPARK_RUNTIMES[line].credentials_provider
+
+
+def test_extra_packages_are_the_only_thing_resolved_at_start(tmp_path):
+    path = _spec_file(tmp_path, packages=["org.apache.iceberg:iceberg-spark-runtime-4.1_2.13:1.10.0"])
+    spec = render_spec_file(path, project_dir=PROJECT_ROOT).application["spec"]
+    assert spec["deps"] == {"packages": ["org.apache.iceberg:iceberg-spark-runtime-4.1_2.13:1.10.0"]}
+    assert spec["sparkConf"]["spark.jars.ivy"] == "/tmp/.ivy2"
+
+
+def test_a_line_whose_image_was_never_built_is_refused(tmp_path, monkeypatch):
+    pins = dict(images.load_pins())
+    pins["4.2"] = images.LinePins(pins["4.2"].base_digest, dict(pins["4.2"].jars))
+    unbuilt = tmp_path / "pins.json"
+    images.write_pins(pins, unbuilt)
+    path = PROJECT_ROOT / "examples" / "spark-4.2-pyspark.yaml"
+    result = subprocess.run(
+        [sys.executable, "-m", "sparkeks", "job", str(path)],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, env={**os.environ, images.PINS_ENV: str(unbuilt)},
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f'{path}: sparkVersion: "4.2": the platform image of Spark 4.2 is not built yet (no digest in images/pins.json); '
+        "run the images workflow and merge its pins pull request"
+    ]
+
+
+def test_an_own_image_must_be_named_by_digest(tmp_path):
+    path = _spec_file(tmp_path, image="registry.example.com/spark:4.1.3")
+    result = _cli(path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f'{path}: image: "registry.example.com/spark:4.1.3": must name the image by digest (repository@sha256:<64 hex>): '
+        "a tag can change under a running job"
+    ]
+    own = "registry.example.com/spark@sha256:" + "0" * 64
+    spec = render_spec_file(_spec_file(tmp_path, image=own), project_dir=PROJECT_ROOT).application["spec"]
+    assert spec["image"] == own
 
 
 def test_pinned_sdks_support_pod_identity():
@@ -147,8 +189,8 @@ def _cli(path: Path, *extra: str) -> subprocess.CompletedProcess:
             {"executor": {"instances": 10, "cores": 48, "memory": "300g"}},
             "executor: 48 cores, 300g + 60g overhead: one executor is bigger than any node of pool spark-executor holds",
         ),
-        ({"sparkVersion": "3.3"}, 'sparkVersion: "3.3": has no pinned image and Dataflint build; supported Spark lines: 3.5, 4.0'),
-        ({"sparkVersion": 3.5}, "sparkVersion: 3.5: must be a quoted string (YAML read a number); supported: 3.5, 4.0"),
+        ({"sparkVersion": "3.3"}, 'sparkVersion: "3.3": has no pinned image and Dataflint build; supported Spark lines: 3.5, 4.0, 4.1, 4.2'),
+        ({"sparkVersion": 4.1}, "sparkVersion: 4.1: must be a quoted string (YAML read a number); supported: 3.5, 4.0, 4.1, 4.2"),
         ({"team": "ml-platform", "pool": "executorNvme"}, 'pool: "executorNvme": team ml-platform may use only driver, executor'),
         ({"zone": "us-east-1f"}, 'zone: "us-east-1f": the executor and driver pools run in us-east-1a, us-east-1b, us-east-1c'),
         (
@@ -177,7 +219,7 @@ def test_cli_prints_the_application_and_the_packing(tmp_path):
     assert "executors per node: m7i.2xlarge 1," in result.stderr
 
 
-def test_stacks_without_a_pinned_account_need_one_for_the_bucket(tmp_path):
+def test_stacks_without_a_pinned_account_need_one_for_the_bucket_and_registry(tmp_path):
     from tests.conftest import make_project, stack_config
 
     config = stack_config("prod")
@@ -188,6 +230,10 @@ def test_stacks_without_a_pinned_account_need_one_for_the_bucket(tmp_path):
 
     with pytest.raises(JobError) as err:
         render_spec_file(path, project_dir=project)
-    assert "needs the AWS account" in err.value.problems[0]
+    assert err.value.problems == [
+        f"{path}: stack: \"prod\": the platform bucket's name and image registry need the AWS account: "
+        "set aws:allowedAccountIds in the stack, or pass --account-id"
+    ]
     application = render_spec_file(path, project_dir=project, account_id="999988887777").application
     assert application["spec"]["sparkConf"]["spark.eventLog.dir"] == "s3a://spark-prod-spark-999988887777/event-logs/analytics/"
+    assert application["spec"]["image"].startswith("999988887777.dkr.ecr.us-east-1.amazonaws.com/spark-prod/spark-3.5@sha256:")

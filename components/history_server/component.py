@@ -12,7 +12,7 @@ from components.history_server.iam import history_read_policy
 from components.iam import to_json
 from components.identity import grant_pod_identity
 from components.kube import kubernetes_object
-from sparkeks import versions
+from sparkeks import images, versions
 from sparkeks.config.model import HistoryServerConfig
 
 
@@ -24,6 +24,7 @@ class HistoryServerArgs:
     region: str
     partition: str
     cluster_name: str
+    account_id: str
     event_log_retention_days: int
     provider: k8s.Provider
     depends_on: list[pulumi.Resource] = field(default_factory=list)
@@ -53,10 +54,21 @@ class HistoryServer(pulumi.ComponentResource):
         kubernetes_object(f"{name}-service-account", manifests.service_account(), in_ns)
 
         runtime = versions.SPARK_RUNTIMES[config.spark_line]
-        jars = [*versions.SPARK_S3A_JARS[config.spark_line], versions.DATAFLINT_JARS[config.dataflint_version][config.spark_line]]
+        # The line's platform image (Spark, S3A and Dataflint baked in) by digest: nothing to download at start.
+        image = images.platform_image(config.spark_line, account_id=args.account_id, region=args.region, cluster_name=args.cluster_name)
+        self.services = {}
+        if image is None:
+            # First deploy: the registry this stack creates must exist before the images workflow can push.
+            pulumi.log.warn(
+                f"History Servers wait for the Spark {config.spark_line} platform image: images/pins.json has no digest for it yet; "
+                "run the images workflow (.github/workflows/images.yml), merge its pins pull request and deploy again",
+                self,
+            )
+            self.role_arn = reader.role.arn
+            self.register_outputs({"roleArn": self.role_arn, "services": self.services})
+            return
         # Servers start only once their identity exists, or the first S3 scan fails.
         servers = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns, reader.association])
-        self.services = {}
         for team in args.teams:
             properties = pulumi.Output.from_input(args.bucket_name).apply(
                 lambda bucket, team=team: manifests.server_properties(
@@ -74,14 +86,12 @@ class HistoryServer(pulumi.ComponentResource):
             deployment = properties.apply(
                 lambda props, team=team: manifests.deployment(
                     team=team,
-                    runtime=runtime,
-                    jars=jars,
+                    image=image,
                     properties=props,
                     replicas=config.replicas,
                     heap=config.heap,
                     cpu=config.cpu,
                     store_size_gib=config.store_size_gib,
-                    fetcher_image=versions.JAR_FETCHER_IMAGE,
                 )
             )
             kubernetes_object(

@@ -3,41 +3,21 @@ team's event-log prefix (Spark 4.0's server reads a single directory)."""
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from components.karpenter.nodes import POOL_LABEL
 from sparkeks.spark.layout import event_log_prefix, s3a
 from sparkeks.spark.sizing import kubernetes_memory, parse_memory_mib
-from sparkeks.versions import MavenJar, SparkRuntime
+from sparkeks.versions import SparkRuntime
 
 NAMESPACE = "spark-history"
 SERVICE_ACCOUNT = "spark-history"
 PORT = 18080
 APP_NAME = "spark-history-server"
-EXTRA_JARS = "/opt/spark/extra-jars"
 STORE_PATH = "/var/spark-history/store"
 SPARK_UID = 185
 # The cleaner only prunes the server's listing: the bucket's lifecycle rule deletes the files first.
 CLEANER_GRACE_DAYS = 2
-
-
-def fetch_jars_script(jars: list[MavenJar]) -> str:
-    """Download each pinned jar and refuse to start unless it verifies: against its pinned SHA-256, or,
-    where none is pinned yet, against the SHA-1 Maven Central publishes for it."""
-    lines = [
-        "set -eu",
-        "cd /jars",
-        'get() { curl -fsSL --retry 5 --retry-connrefused -o "$2" "$1"; }',
-        'fetch() { get "$1" "$2"; echo "$3  $2" | sha256sum -c -; }',
-        'fetch_sha1() { get "$1" "$2"; get "$1.sha1" "$2.sha1"; echo "$(cut -c1-40 "$2.sha1")  $2" | sha1sum -c -; rm "$2.sha1"; }',
-    ]
-    for jar in jars:
-        if jar.sha256:
-            lines.append(f"fetch {shlex.quote(jar.url)} {shlex.quote(jar.file_name)} {jar.sha256}")
-        else:
-            lines.append(f"fetch_sha1 {shlex.quote(jar.url)} {shlex.quote(jar.file_name)}")
-    return "\n".join(lines) + "\n"
 
 
 def server_properties(
@@ -84,14 +64,12 @@ def service_account() -> dict[str, Any]:
 def deployment(
     *,
     team: str,
-    runtime: SparkRuntime,
-    jars: list[MavenJar],
+    image: str,
     properties: dict[str, str],
     replicas: int,
     heap: str,
     cpu: str,
     store_size_gib: int,
-    fetcher_image: str,
 ) -> dict[str, Any]:
     memory = kubernetes_memory(parse_memory_mib(heap) + 1024)
     opts = " ".join(f"-D{k}={v}" for k, v in sorted(properties.items()))
@@ -134,24 +112,13 @@ def deployment(
                             "labelSelector": {"matchLabels": {"app.kubernetes.io/instance": team, "app.kubernetes.io/name": APP_NAME}},
                         }
                     ],
-                    "initContainers": [
-                        {
-                            "name": "fetch-jars",
-                            "image": fetcher_image,
-                            "command": ["sh", "-c", fetch_jars_script(jars)],
-                            "securityContext": restricted,
-                            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "64Mi"}},
-                            "volumeMounts": [{"name": "extra-jars", "mountPath": "/jars"}],
-                        }
-                    ],
                     "containers": [
                         {
                             "name": "history-server",
-                            "image": runtime.image,
+                            "image": image,
                             "command": ["/opt/spark/bin/spark-class", "org.apache.spark.deploy.history.HistoryServer"],
                             "env": [
                                 {"name": "SPARK_DAEMON_MEMORY", "value": heap},
-                                {"name": "SPARK_DAEMON_CLASSPATH", "value": f"{EXTRA_JARS}/*"},
                                 {"name": "SPARK_HISTORY_OPTS", "value": opts},
                                 {"name": "HOME", "value": "/tmp"},
                             ],
@@ -168,14 +135,12 @@ def deployment(
                             "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}},
                             "securityContext": restricted,
                             "volumeMounts": [
-                                {"name": "extra-jars", "mountPath": EXTRA_JARS, "readOnly": True},
                                 {"name": "tmp", "mountPath": "/tmp"},
                                 {"name": "store", "mountPath": STORE_PATH},
                             ],
                         }
                     ],
                     "volumes": [
-                        {"name": "extra-jars", "emptyDir": {"sizeLimit": "1Gi"}},
                         {"name": "tmp", "emptyDir": {"sizeLimit": "2Gi"}},
                         {
                             "name": "store",

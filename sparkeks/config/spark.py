@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from sparkeks import versions
 from sparkeks.config.base import (
@@ -47,9 +47,9 @@ class SparkPlatformConfig(ConfigModel):
 class HistoryServerConfig(ConfigModel):
     enabled: bool = Field(True, description="Run the Spark History Server (one instance per team, each reading its team's event logs).")
     spark_line: str = Field(
-        versions.NEWEST_SPARK, description="Spark line of the server's image; reads event logs of this line and older ones."
+        versions.NEWEST_SPARK,
+        description="Spark line of the server's platform image (with its Dataflint); reads event logs of this line and older ones.",
     )
-    dataflint_version: str = Field(versions.DATAFLINT_VERSION, description="Dataflint plugin release on the server (pinned checksums).")
     dataflint_telemetry: bool = Field(False, description="Let Dataflint's UI report usage telemetry.")
     replicas: int = Field(2, ge=1, le=5, description="Servers per team; two keep the UI up while a node drains.")
     heap: str = Field("2g", description="JVM heap of each server (memory request and limit add 1g).")
@@ -64,8 +64,8 @@ class HistoryServerConfig(ConfigModel):
     @field_validator("spark_line")
     @classmethod
     def _line(cls, value: str) -> str:
-        if value not in versions.SPARK_S3A_JARS:
-            raise problem(f"has no pinned image and jars; supported: {', '.join(versions.SPARK_S3A_JARS)}")
+        if value not in versions.SPARK_RUNTIMES:
+            raise problem(f"has no platform image; supported: {', '.join(versions.SPARK_RUNTIMES)}")
         return value
 
     @field_validator("heap", mode="before")
@@ -85,15 +85,3 @@ class HistoryServerConfig(ConfigModel):
         if not re.match(r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$", value):
             raise problem("must be a Kubernetes CPU quantity like 500m or 2")
         return value
-
-    @model_validator(mode="after")
-    def _dataflint_pinned(self) -> HistoryServerConfig:
-        builds = versions.DATAFLINT_JARS.get(self.dataflint_version)
-        if builds is None or self.spark_line not in builds:
-            known = ", ".join(v for v, b in versions.DATAFLINT_JARS.items() if self.spark_line in b)
-            raise problem(
-                f"has no pinned Dataflint build for Spark {self.spark_line}; pinned: {known or 'none'}",
-                key="dataflintVersion",
-                value=self.dataflint_version,
-            )
-        return self

@@ -69,6 +69,26 @@ def _fit(label: str, key: str, what: str, shape: sizing.ExecutorShape, nodes: li
         ) from None
 
 
+def _platform_image(spec: JobSpec, *, label: str, config: StackConfig, account: str | None, problems: list[str]) -> str | None:
+    from sparkeks import images
+
+    if account is None:
+        return None  # reported with the bucket
+    try:
+        image = images.platform_image(
+            spec.spark_version, account_id=account, region=config.region, cluster_name=config.resolved_cluster_name(spec.stack)
+        )
+    except images.PinsError as err:
+        problems.extend(err.problems)
+        return None
+    if image is None:
+        problems.append(
+            f"{label}: sparkVersion: {render(spec.spark_version)}: the platform image of Spark {spec.spark_version} is not built yet "
+            "(no digest in images/pins.json); run the images workflow and merge its pins pull request"
+        )
+    return image
+
+
 def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: str | None = None) -> RenderedJob:
     problems: list[str] = []
     teams = {t.name: t for t in config.teams}
@@ -82,14 +102,15 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
     if spec.zone is not None and (spec.zone not in zones or spec.zone not in config.pool_zones(config.karpenter.pools.driver)):
         problems.append(f"{label}: zone: {render(spec.zone)}: the {spec.pool} and driver pools run in {', '.join(zones)}")
     account = account_id or config.known_account_id
-    if config.spark.bucket_name is None and account is None:
+    if account is None and (config.spark.bucket_name is None or spec.image is None):
         problems.append(
-            f"{label}: stack: {render(spec.stack)}: the platform bucket's name needs the AWS account: set aws:allowedAccountIds "
-            "or spark-on-eks:spark.bucketName in the stack, or pass --account-id"
+            f"{label}: stack: {render(spec.stack)}: the platform bucket's name and image registry need the AWS account: "
+            "set aws:allowedAccountIds in the stack, or pass --account-id"
         )
     owned = sorted(set(spec.spark_conf) & set(PLATFORM_OWNED))
     for key in owned:
         problems.append(f"{label}: sparkConf.{key}: {render(spec.spark_conf[key])}: set by the platform; jobs may not override it")
+    image = spec.image or _platform_image(spec, label=label, config=config, account=account, problems=problems)
     if problems:
         raise JobError(problems)
 
@@ -161,13 +182,13 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
         "type": spec.type,
         "mode": "cluster",
         "sparkVersion": runtime.spark_version,
-        "image": spec.image or runtime.image,
+        # One image for driver and executors: the line's platform image (Spark, S3A, Dataflint) by digest.
+        "image": image,
         "imagePullPolicy": "IfNotPresent",
         "mainApplicationFile": spec.main_application_file,
         **({"mainClass": spec.main_class} if spec.main_class else {}),
         **({"pythonVersion": "3"} if spec.type == "Python" else {}),
         "arguments": list(spec.arguments),
-        "deps": {"packages": [runtime.dataflint, *runtime.s3a, *spec.packages]},
         "sparkConf": dict(sorted(conf.items())),
         "restartPolicy": {"type": "Never"},
         # Finished applications (and their driver pods) are cleaned up after a week.
@@ -175,6 +196,10 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
         "driver": driver,
         "executor": executor,
     }
+    if spec.packages:
+        # Only what the job asks for beyond the image is resolved at start (needs egress to Maven Central).
+        app_spec["deps"] = {"packages": list(spec.packages)}
+        app_spec["sparkConf"]["spark.jars.ivy"] = "/tmp/.ivy2"
     if spec.dynamic_allocation:
         app_spec["dynamicAllocation"] = {
             "enabled": True,

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from sparkeks.config.model import ConfigModel, problem
 from sparkeks.spark.sizing import SizingError, parse_memory_mib
-from sparkeks.versions import SPARK_RUNTIMES
+from sparkeks.versions import DEFAULT_SPARK_LINE, SPARK_RUNTIMES
 
 _NAME = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
 
@@ -43,9 +43,11 @@ class JobSpec(ConfigModel):
     name: str = Field(description="Application name (lowercase, digits, hyphens).")
     stack: str = Field(description="Stack whose platform runs the job (stacks/Pulumi.<stack>.yaml).")
     team: str = Field(description="Team (namespace) that owns the job.")
-    spark_version: str = Field(description="Spark line, e.g. \"3.5\" or \"4.0\": picks the image and the Dataflint build.")
+    spark_version: str = Field(
+        DEFAULT_SPARK_LINE, description="Spark line, e.g. \"4.1\" or \"4.2\": picks the platform image (Spark, S3A, Dataflint)."
+    )
     type: Literal["Scala", "Java", "Python"] = Field("Scala", description="Application language.")
-    image: str | None = Field(None, description="Own image (same Spark line); default: the platform's pinned image.")
+    image: str | None = Field(None, description="Own image by digest (repo@sha256:..., same Spark line, S3A and Dataflint inside); default: the platform image.")
     main_application_file: str = Field(description="Application jar or Python file (s3a://, local://).")
     main_class: str | None = Field(None, description="Main class of a Scala/Java application.")
     arguments: list[str] = Field(default_factory=list, description="Application arguments.")
@@ -73,6 +75,13 @@ class JobSpec(ConfigModel):
             raise problem(f"must be a quoted string (YAML read a number); supported: {supported}")
         if isinstance(value, str) and value not in SPARK_RUNTIMES:
             raise problem(f"has no pinned image and Dataflint build; supported Spark lines: {supported}")
+        return value
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[^\s@]+@sha256:[0-9a-f]{64}$", value):
+            raise problem("must name the image by digest (repository@sha256:<64 hex>): a tag can change under a running job")
         return value
 
     @field_validator("packages")

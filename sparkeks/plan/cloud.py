@@ -190,6 +190,13 @@ class SimulatedAws(Mocks):
         if typ == "aws:s3/bucket:Bucket" or typ == "aws:s3/bucketV2:BucketV2":
             bucket = o.get("bucket") or o["name"]
             return {"id": bucket, "bucket": bucket, "arn": f"arn:{part}:s3:::{bucket}", "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com"}
+        if typ == "aws:ecr/repository:Repository":
+            return {
+                "id": o["name"],
+                "arn": f"arn:{part}:ecr:{region}:{acct}:repository/{o['name']}",
+                "registryId": acct,
+                "repositoryUrl": f"{acct}.dkr.ecr.{region}.amazonaws.com/{o['name']}",
+            }
         if typ == "aws:cloudwatch/eventRule:EventRule":
             return {"arn": f"arn:{part}:events:{region}:{acct}:rule/{o['name']}"}
         return {}

@@ -56,7 +56,6 @@ def platform_spark_conf(*, runtime: SparkRuntime, team: str, bucket: str, region
         "spark.hadoop.fs.s3a.aws.credentials.provider": runtime.credentials_provider,
         "spark.hadoop.fs.s3a.endpoint.region": region,
         "spark.hadoop.fs.s3a.fast.upload": "true",
-        "spark.jars.ivy": "/tmp/.ivy2",
         # Spot resilience: a decommissioned executor hands its shuffle and cached blocks to the others,
         # or to S3 when none can take them; shuffle tracking keeps executors holding shuffle data alive.
         "spark.decommission.enabled": "true",

@@ -1,0 +1,1 @@
+"""ImageRegistry: the ECR repositories of the platform's Spark images."""
