@@ -65,6 +65,7 @@ def test_inventory_lists_every_resource_with_resolvable_parents_and_dependencies
         "spark-on-eks:history:HistoryServer",
         "spark-on-eks:storage:ProtectedBucket",
         "spark-on-eks:observability:Observability",
+        "spark-on-eks:images:ImageRegistry",
     }
 
 
