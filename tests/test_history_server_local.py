@@ -2,7 +2,7 @@
 History Server started with the platform's server settings lists and replays it over its REST API.
 
 Same Spark release as the server's platform image (the newest line): its PySpark is pinned in
-requirements-pyspark.txt and installed apart from the test tooling into .venv-pyspark (`make pyspark`).
+requirements-pyspark.txt and installed apart from the test tooling into .venv/pyspark (`make pyspark`).
 file:// stands in for s3a://, and the image's own jars (Dataflint, S3A) are left out.
 """
 
@@ -25,7 +25,7 @@ from sparkeks import versions
 from sparkeks.plan.runner import PROJECT_ROOT
 
 # Where `make pyspark` installs the newest line's PySpark (one venv holds one PySpark).
-PYSPARK_DIR = Path(os.environ.get("SPARK_EKS_PYSPARK_DIR") or PROJECT_ROOT / ".venv-pyspark")
+PYSPARK_DIR = Path(os.environ.get("SPARK_EKS_PYSPARK_DIR") or PROJECT_ROOT / ".venv" / "pyspark")
 
 
 def _pyspark_version() -> str:
