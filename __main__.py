@@ -15,7 +15,10 @@ from components.storage.component import SparkStorage, SparkStorageArgs
 from components.tagging import platform_tags
 from sparkeks.config.loader import ConfigError, load_stack_config, runtime_config, unavailable_zone_problems
 from sparkeks.config.model import POOL_KEYS
+from sparkeks.gc_policy import tune_for_program
 from sparkeks.versions import SPARK_RUNTIMES
+
+tune_for_program()  # the program run holds its whole resource graph: see sparkeks/gc_policy.py
 
 stack = pulumi.get_stack()
 try:

@@ -1,15 +1,26 @@
-"""Benchmark: wall time and peak memory of `python -m sparkeks plan <stack>` against the floor.
+"""Benchmark: wall time, CPU time and peak memory of `python -m sparkeks plan` against the floor.
 
 Each run is a fresh process (what a user and CI pay, imports included). The floor is
-bench/flat_program.py registering the same resources flat under plain mocks, measured in the same
-session on the same machine. Reports medians; the target is plan <= 1.3 x floor.
+bench/flat_program.py registering the same resources flat under plain Pulumi mocks, measured in the same
+session on the same machine, interleaved with the plan so drift in machine load hits both alike.
 
-Usage: python bench/bench_plan.py [--runs N] [--stacks dev prod]
+Two tables:
+- the shipped stacks (`--stacks`, default dev and prod);
+- scaling: the prod stack with N synthetic teams (`--teams`, default 1 10 20 100 200; bench/scaled_stack.py),
+  each planned with the project's collector settings and with CPython's defaults (`SPARK_EKS_GC=default`),
+  to show what sparkeks/gc_policy.py buys. "ms/resource" is the marginal cost: the time above the
+  smallest team count's plan, per resource added.
+
+Targets: every plan within 1.2x of its floor, a 100-team plan under 8 s, and the marginal time per
+resource flat (within 15%) from 10 to 200 teams. Exit status 1 when a target is missed.
+
+Usage: python bench/bench_plan.py [--runs N] [--stacks dev prod] [--teams 1 10 20 100 200]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -17,64 +28,146 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGET = 1.3
+sys.path.insert(0, str(ROOT / "bench"))
+
+from scaled_stack import write_scaled_project  # noqa: E402
+
+RATIO_TARGET = 1.2
+HUNDRED_TEAMS_TARGET_S = 8.0
+FLATNESS_TARGET = 0.15
 
 
-def measure(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
+@dataclass
+class Sample:
+    wall: float
+    cpu: float
+    rss_mib: float
+
+
+@dataclass
+class Row:
+    label: str
+    resources: int
+    plan: Sample
+    floor: Sample
+    plan_default_gc: Sample | None = None
+
+    @property
+    def ratio(self) -> float:
+        return self.plan.wall / self.floor.wall
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> Sample:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of one child process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
-    return wall, usage.ru_maxrss / 1024
+    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
-def bench(stack: str, runs: int, out: Path) -> dict[str, float]:
-    plan_cmd = [sys.executable, "-m", "sparkeks", "plan", stack, "-q", "--out", str(out / stack)]
+def median(samples: list[Sample]) -> Sample:
+    return Sample(
+        statistics.median(s.wall for s in samples),
+        statistics.median(s.cpu for s in samples),
+        max(s.rss_mib for s in samples),
+    )
+
+
+def bench(label: str, stack: str, project: Path, runs: int, out: Path, with_default_gc: bool) -> Row:
+    plan_cmd = [sys.executable, "-m", "sparkeks", "plan", stack, "-q", "--project-dir", str(project), "--out", str(out / stack)]
     measure(plan_cmd)  # warm the file cache and write the inventory the floor replays
     floor_cmd = [sys.executable, str(ROOT / "bench" / "flat_program.py"), str(out / stack / "inventory.json")]
-    plan_runs, floor_runs = [], []
-    for _ in range(runs):  # interleaved, so drift in machine load hits both alike
-        plan_runs.append(measure(plan_cmd))
-        floor_runs.append(measure(floor_cmd))
-    resources = len(__import__("json").loads((out / stack / "inventory.json").read_text())["resources"])
-    result = {
-        "resources": resources,
-        "plan_s": statistics.median(w for w, _ in plan_runs),
-        "floor_s": statistics.median(w for w, _ in floor_runs),
-        "plan_mib": max(m for _, m in plan_runs),
-        "floor_mib": max(m for _, m in floor_runs),
-    }
-    result["ratio"] = result["plan_s"] / result["floor_s"]
-    return result
+    default_gc = {**os.environ, "SPARK_EKS_GC": "default"}
+    plans, floors, defaults = [], [], []
+    for _ in range(runs):
+        plans.append(measure(plan_cmd))
+        floors.append(measure(floor_cmd))
+        if with_default_gc:
+            defaults.append(measure(plan_cmd, env=default_gc))
+    resources = len(json.loads((out / stack / "inventory.json").read_text())["resources"])
+    return Row(label, resources, median(plans), median(floors), median(defaults) if defaults else None)
+
+
+def machine() -> str:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        platform.processor(),
+    )
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, load average {load:.1f} at start"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--stacks", nargs="+", default=["dev", "prod"])
+    parser.add_argument("--runs", type=int, default=5, help="paired repetitions per row (medians are reported)")
+    parser.add_argument("--stacks", nargs="*", default=["dev", "prod"], help="shipped stacks to time")
+    parser.add_argument("--teams", nargs="*", type=int, default=[1, 10, 20, 100, 200], help="team counts of the scaled prod stack")
     args = parser.parse_args()
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name")), platform.processor())
-    print(f"machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {args.runs} runs each (median wall, max RSS)")
-    print("| stack | resources | plan wall | floor wall | ratio | plan peak RSS | floor peak RSS |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    worst = 0.0
+    print(f"machine: {machine()}; {args.runs} paired runs per row (median wall and CPU, max RSS)")
+    failures: list[str] = []
+
     with tempfile.TemporaryDirectory() as tmp:
-        for stack in args.stacks:
-            r = bench(stack, args.runs, Path(tmp))
-            worst = max(worst, r["ratio"])
+        out = Path(tmp) / "plans"
+        if args.stacks:
+            print("\n| stack | resources | plan wall | floor wall | ratio | plan CPU | floor CPU | plan peak RSS | floor peak RSS |")
+            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+            for stack in args.stacks:
+                r = bench(stack, stack, ROOT, args.runs, out, with_default_gc=False)
+                print(
+                    f"| {stack} | {r.resources} | {r.plan.wall:.2f} s | {r.floor.wall:.2f} s | {r.ratio:.2f}x | {r.plan.cpu:.2f} s "
+                    f"| {r.floor.cpu:.2f} s | {r.plan.rss_mib:.0f} MiB | {r.floor.rss_mib:.0f} MiB |"
+                )
+                if r.ratio > RATIO_TARGET:
+                    failures.append(f"{stack}: {r.ratio:.2f}x the floor (target {RATIO_TARGET}x)")
+
+        rows: list[Row] = []
+        if args.teams:
+            project = Path(tmp) / "scaled"
+            for teams in sorted(args.teams):
+                stack = write_scaled_project(project, teams)
+                rows.append(bench(f"{teams}", stack, project, args.runs, out, with_default_gc=True))
+            base = rows[0]
             print(
-                f"| {stack} | {r['resources']} | {r['plan_s']:.2f} s | {r['floor_s']:.2f} s | {r['ratio']:.2f}x "
-                f"| {r['plan_mib']:.0f} MiB | {r['floor_mib']:.0f} MiB |"
+                f"\n| teams | resources | plan wall | floor wall | ratio | ms/resource (above {base.label} team{'s' * (base.label != '1')}) "
+                "| plan wall, CPython GC defaults | plan peak RSS | same, GC defaults | floor peak RSS |"
             )
-    verdict = "within" if worst <= TARGET else "OVER"
-    print(f"worst ratio {worst:.2f}x: {verdict} the {TARGET}x target")
-    return 0 if worst <= TARGET else 1
+            print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            marginal: dict[int, float] = {}
+            for r in rows:
+                added = r.resources - base.resources
+                per = 1000 * (r.plan.wall - base.plan.wall) / added if added else float("nan")
+                if added:
+                    marginal[int(r.label)] = per
+                d = r.plan_default_gc
+                assert d is not None
+                print(
+                    f"| {r.label} | {r.resources} | {r.plan.wall:.2f} s | {r.floor.wall:.2f} s | {r.ratio:.2f}x "
+                    f"| {'-' if not added else f'{per:.2f}'} | {d.wall:.2f} s ({d.wall / r.floor.wall:.2f}x) "
+                    f"| {r.plan.rss_mib:.0f} MiB | {d.rss_mib:.0f} MiB | {r.floor.rss_mib:.0f} MiB |"
+                )
+                if r.ratio > RATIO_TARGET:
+                    failures.append(f"{r.label} teams: {r.ratio:.2f}x the floor (target {RATIO_TARGET}x)")
+                if r.label == "100" and r.plan.wall > HUNDRED_TEAMS_TARGET_S:
+                    failures.append(f"100 teams: {r.plan.wall:.2f} s (target under {HUNDRED_TEAMS_TARGET_S} s)")
+            window = [v for k, v in marginal.items() if 10 <= k <= 200]
+            if len(window) >= 2:
+                spread = max(window) / min(window) - 1
+                print(f"\nmarginal ms/resource from 10 to 200 teams: {min(window):.2f}-{max(window):.2f} (spread {spread:.0%})")
+                if spread > FLATNESS_TARGET:
+                    failures.append(f"marginal time per resource varies {spread:.0%} from 10 to 200 teams (target {FLATNESS_TARGET:.0%})")
+
+    for failure in failures:
+        print(f"OVER TARGET: {failure}")
+    if not failures:
+        print("all targets met")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -10,12 +10,11 @@ Usage: python bench/flat_program.py build/plan/prod/inventory.json
 
 from __future__ import annotations
 
-import json
-import sys
-
 import asyncio
 import importlib
+import json
 import re
+import sys
 
 import pulumi
 from pulumi.runtime import Mocks, set_mocks

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from sparkeks import yamlio
 
 # Built-in kinds the platform renders; they have no CRD, the API server's own schema applies.
 BUILTIN_KINDS = {
@@ -55,7 +55,7 @@ class CrdRegistry:
             text = path.read_text()
             if "kind: CustomResourceDefinition" not in text:
                 continue
-            for doc in yaml.safe_load_all(text):
+            for doc in yamlio.load_all(text):
                 if not doc or doc.get("kind") != "CustomResourceDefinition":
                     continue
                 spec = doc["spec"]
@@ -103,7 +103,7 @@ def unknown_helm_keys(values: Any, defaults: Any, path: str = "", free_form: fro
 
 def chart_defaults(root: Path, chart: str) -> dict[str, Any]:
     """The pinned chart's default values.yaml from the schemas folder."""
-    return yaml.safe_load((root / chart / "values.yaml").read_text()) or {}
+    return yamlio.load((root / chart / "values.yaml").read_text()) or {}
 
 
 # --- CEL rules of the Karpenter CRDs (x-kubernetes-validations) that JSON Schema does not evaluate.

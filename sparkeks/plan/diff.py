@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from sparkeks import yamlio
 from sparkeks.plan.monitor import SECRET
 
 Change = tuple[str, Any, Any]  # (path, old, new); old/new are _ABSENT for added/removed keys
@@ -112,8 +111,8 @@ def diff_plans(base_dir: Path, head_dir: Path) -> PlanDiff:
 
     old_helm, new_helm = _files(base_dir / "helm"), _files(head_dir / "helm")
     for name in sorted(set(old_helm) | set(new_helm)):
-        old = yaml.safe_load(old_helm[name]) if name in old_helm else {}
-        new = yaml.safe_load(new_helm[name]) if name in new_helm else {}
+        old = yamlio.load(old_helm[name]) if name in old_helm else {}
+        new = yamlio.load(new_helm[name]) if name in new_helm else {}
         changes = compare(old, new)
         if changes:
             diff.helm[name.removesuffix(".yaml")] = changes

@@ -171,6 +171,7 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT, *, _seen: frozenset[s
     from pulumi.runtime.stack import run_in_stack
     from pulumi.runtime.sync_await import _sync_await
 
+    from sparkeks.gc_policy import program_gc
     from sparkeks.plan.cloud import SimulatedAws
     from sparkeks.plan.monitor import PlanMonitor, urn_ref
     from sparkeks.regions import REGIONS
@@ -198,7 +199,8 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT, *, _seen: frozenset[s
 
     main = str(project_dir / "__main__.py")
     try:
-        _sync_await(run_in_stack(lambda: runpy.run_path(main, run_name="__main__")))
+        with program_gc():
+            _sync_await(run_in_stack(lambda: runpy.run_path(main, run_name="__main__")))
     except Exception as err:  # noqa: BLE001 - config errors become user messages, the rest propagates
         cause = _config_error_in_chain(err)
         if cause is not None:

@@ -9,32 +9,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from sparkeks.gc_policy import program_gc
 from sparkeks.plan.runner import Plan
+from sparkeks.yamlio import to_yaml
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 _NOT_MANIFESTS = ("pulumi:providers:", "kubernetes:helm.sh/", "kubernetes:yaml:", "kubernetes:kustomize:")
 _MANIFEST_HEAD = ("apiVersion", "kind", "metadata")
-
-
-class _Dumper(yaml.SafeDumper):
-    """Block-style YAML; multi-line strings (scripts, JSON documents) as literal blocks; no anchors."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str)
-
-
-def to_yaml(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120, allow_unicode=True)
 
 
 def _sorted(value: Any) -> Any:
@@ -118,6 +99,11 @@ def summary_of(plan: Plan) -> str:
 
 
 def write_plan(plan: Plan, out_dir: Path) -> None:
+    with program_gc():  # the plan is alive and large; full collections would walk it again and again
+        _write_plan(plan, out_dir)
+
+
+def _write_plan(plan: Plan, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     # Only what a previous plan wrote is removed, so a mistyped --out cannot wipe unrelated files.
     for stale in ("manifests", "helm"):

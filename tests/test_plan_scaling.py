@@ -1,0 +1,111 @@
+"""What keeps the offline plan fast at 100+ teams: libyaml for bulk YAML, the program-run collector
+settings, and resources that grow linearly with teams. Timings live in bench/bench_plan.py, not here."""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from sparkeks import gc_policy, yamlio
+from sparkeks.plan.runner import PROJECT_ROOT, run_plan
+from sparkeks.plan.writer import helm_release_of, is_manifest, manifest_of, write_plan
+
+sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+from scaled_stack import write_scaled_project  # noqa: E402
+
+
+def test_pyyaml_has_libyaml_so_bulk_yaml_uses_the_c_emitter_and_parser():
+    # PyYAML's wheels bundle libyaml; without it plans are written about five times slower.
+    assert yamlio.has_libyaml()
+
+
+def test_fast_yaml_writes_every_plan_file_byte_for_byte_as_the_python_emitter(prod):
+    documents = [manifest_of(r) for r in prod.plan.resources if is_manifest(r)]
+    documents += [helm_release_of(r) for r in prod.plan.resources if r["type"] == "kubernetes:helm.sh/v3:Release"]
+    assert len(documents) > 40
+    multiline = 0
+    for document in documents:
+        fast, pure = yamlio.to_yaml(document), yamlio.to_yaml(document, pure=True)
+        assert fast == pure
+        multiline += "|" in fast
+    assert multiline > 5  # literal blocks (scripts, JSON policies, queue files) are covered too
+
+
+def test_fast_yaml_keeps_unicode_long_lines_and_odd_scalars_identical():
+    tricky = {
+        "unicode": "팀 데이터 — ümlaut",
+        "long": "x" * 300,
+        "looks_like_bool": "yes",
+        "looks_like_number": "0755",
+        "empty": "",
+        "multi": "line one\nline two\n",
+        "trailing_space_multi": "a \nb",
+        "nested": [{"a": None, "b": True, "c": 1.5}],
+    }
+    assert yamlio.to_yaml(tricky) == yamlio.to_yaml(tricky, pure=True)
+    assert yamlio.load(yamlio.to_yaml(tricky)) == tricky
+
+
+def test_fast_loader_reads_plans_and_chart_values_as_the_safe_loader_does(prod, tmp_path):
+    write_plan(prod.plan, tmp_path)
+    files = sorted((tmp_path / "manifests").glob("*.yaml")) + sorted((tmp_path / "helm").glob("*.yaml"))
+    files += sorted((PROJECT_ROOT / "helm-values").glob("*.yaml"))
+    for path in files:
+        text = path.read_text()
+        assert yamlio.load(text) == yaml.safe_load(text), path.name
+
+
+def test_program_gc_holds_back_full_collections_and_restores_the_callers_settings(monkeypatch):
+    monkeypatch.delenv("SPARK_EKS_GC", raising=False)
+    before = gc.get_threshold()
+    with gc_policy.program_gc():
+        assert gc.get_threshold() == gc_policy.PROGRAM_THRESHOLDS
+        assert gc.isenabled()  # young collections still free short-lived cycles
+    assert gc.get_threshold() == before
+
+
+def test_program_gc_can_be_turned_off_for_comparison(monkeypatch):
+    monkeypatch.setenv("SPARK_EKS_GC", "default")
+    before = gc.get_threshold()
+    with gc_policy.program_gc():
+        assert gc.get_threshold() == before
+
+
+def test_a_plan_run_leaves_the_callers_collector_settings_as_they_were(monkeypatch):
+    monkeypatch.delenv("SPARK_EKS_GC", raising=False)
+    custom = (901, 11, 12)
+    previous = gc.get_threshold()
+    gc.set_threshold(*custom)
+    try:
+        run_plan("dev")
+        assert gc.get_threshold() == custom
+    finally:
+        gc.set_threshold(*previous)
+
+
+def test_collector_settings_do_not_change_a_single_byte_of_the_plan(tmp_path):
+    trees = {}
+    for setting in ("tuned", "default"):
+        out = tmp_path / setting
+        env = {**os.environ, "SPARK_EKS_GC": setting}
+        subprocess.run([sys.executable, "-m", "sparkeks", "plan", "dev", "-q", "--out", str(out)], cwd=PROJECT_ROOT, env=env, check=True)
+        trees[setting] = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert len(trees["tuned"]) > 40
+    assert trees["tuned"] == trees["default"]
+
+
+def _resources(project: Path, teams: int) -> int:
+    return len(run_plan(write_scaled_project(project, teams), project).resources)
+
+
+def test_each_team_adds_the_same_number_of_resources(tmp_path):
+    # The benchmark's premise: plan work grows with resources, and resources linearly with teams.
+    one, two, four = (_resources(tmp_path / "scaled", n) for n in (1, 2, 4))
+    per_team = two - one
+    assert per_team > 5
+    assert four - two == 2 * per_team
