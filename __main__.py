@@ -94,7 +94,32 @@ cluster = Cluster(
     opts=with_aws,
 )
 
-# Monitoring comes first: its release brings the CRDs of the monitors the other components create.
+# Karpenter comes first (on the system nodes): platform services run on its `platform` NodePool.
+pools = config.karpenter.pools
+karpenter = Karpenter(
+    "karpenter",
+    KarpenterArgs(
+        cluster_name=cluster_name,
+        cluster_endpoint=cluster.endpoint,
+        region=config.region,
+        partition=partition,
+        account_id=account_id,
+        provider=cluster.provider,
+        pools=pools,
+        pool_zones={key: config.pool_zones(pools.pool(key)) for key in POOL_KEYS},
+        ami_alias=config.karpenter.ami_alias,
+        node_volume_gib=config.karpenter.node_volume_gib,
+        platform=config.karpenter.platform,
+        platform_zones=config.platform_zones,
+        isolated_vpc=config.network.nat_strategy == "none",
+        capacity_scale=config.capacity_scale,
+        node_tags=tags,
+        depends_on=[cluster.system_nodes],
+    ),
+    opts=with_aws,
+)
+
+# Monitoring comes next: its release brings the CRDs of the monitors the other components create.
 monitoring: list[pulumi.Resource] = []
 if config.observability.enabled:
     secrets = config.grafana_admin_password, config.alertmanager_slack_webhook_url
@@ -112,34 +137,11 @@ if config.observability.enabled:
             slack_webhook_url=pulumi.Output.secret(secrets[1].get_secret_value()) if secrets[1] else None,
             protect=config.protect_state,
             force_destroy_buckets=config.spark.force_destroy_buckets,
-            depends_on=[cluster.system_nodes],
+            depends_on=[cluster.system_nodes, karpenter.platform_pool],
         ),
         opts=with_aws,
     )
     monitoring.append(observability.monitoring_stack)
-
-pools = config.karpenter.pools
-karpenter = Karpenter(
-    "karpenter",
-    KarpenterArgs(
-        cluster_name=cluster_name,
-        cluster_endpoint=cluster.endpoint,
-        region=config.region,
-        partition=partition,
-        account_id=account_id,
-        provider=cluster.provider,
-        pools=pools,
-        pool_zones={key: config.pool_zones(pools.pool(key)) for key in POOL_KEYS},
-        ami_alias=config.karpenter.ami_alias,
-        node_volume_gib=config.karpenter.node_volume_gib,
-        isolated_vpc=config.network.nat_strategy == "none",
-        capacity_scale=config.capacity_scale,
-        service_monitor=config.observability.enabled,
-        node_tags=tags,
-        depends_on=[cluster.system_nodes, *monitoring],
-    ),
-    opts=with_aws,
-)
 
 storage = SparkStorage(
     "spark-storage",
@@ -188,7 +190,7 @@ if config.teams:
             batch_scheduler=config.spark.batch_scheduler,
             network_policies=config.spark.network_policies,
             operator_pod_monitor=config.observability.enabled,
-            depends_on=[cluster.system_nodes, *monitoring],
+            depends_on=[cluster.system_nodes, karpenter.platform_pool, *monitoring],
         ),
         opts=with_aws,
     )
@@ -207,7 +209,7 @@ if config.teams:
                 account_id=account_id,
                 event_log_retention_days=config.spark.event_log_retention_days,
                 provider=cluster.provider,
-                depends_on=[cluster.system_nodes],
+                depends_on=[cluster.system_nodes, karpenter.platform_pool],
             ),
             opts=with_aws,
         )

@@ -3,8 +3,9 @@
 A Spark node's room for executors is its allocatable capacity (`sparkeks.nodes`) minus these pods'
 requests: the scheduler counts requests, not use. Two kinds:
 
-- EKS add-ons, installed with their upstream defaults (our `addon_configuration` only switches the
-  network policy agent on, which does not change requests). Their requests are facts of the pinned
+- EKS add-ons' DaemonSets, installed with their upstream requests (our `addon_configuration` switches
+  the network policy agent on and sets the requests of CoreDNS and the EBS CSI controller, which are
+  Deployments on the system nodes, not DaemonSets). Their requests are facts of the pinned
   build, recorded below with where they were read; `tests/test_nodes.py` fails when a pin in
   `sparkeks/versions.py` moves past the build they were read for.
 - Helm DaemonSets (Fluent Bit, node-exporter): read from the values the platform renders

@@ -148,7 +148,7 @@ def test_system_node_group_on_demand_in_every_private_subnet_and_tainted(prod):
     assert sorted(group["subnetIds"]) == private_ids and len(private_ids) == 3
     assert group["capacityType"] == "ON_DEMAND"
     assert group["amiType"] == "AL2023_x86_64_STANDARD"
-    assert group["instanceTypes"] == ["m7i.xlarge", "m6i.xlarge", "m7a.xlarge"]
+    assert group["instanceTypes"] == ["m7i.large", "m6i.large", "m7a.large"]
     assert group["scalingConfig"] == {"minSize": 3, "desiredSize": 3, "maxSize": 6}
     assert group["taints"] == [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}]
     assert group["labels"] == {"spark-on-eks.io/pool": "system"}
@@ -165,7 +165,7 @@ def test_system_nodes_require_imdsv2_with_one_hop_and_encrypted_gp3(prod):
     assert template["metadataOptions"]["httpTokens"] == "required"
     assert template["metadataOptions"]["httpPutResponseHopLimit"] == 1
     [disk] = template["blockDeviceMappings"]
-    assert disk["ebs"] == {"volumeSize": 80, "volumeType": "gp3", "encrypted": "true", "deleteOnTermination": "true"}
+    assert disk["ebs"] == {"volumeSize": 50, "volumeType": "gp3", "encrypted": "true", "deleteOnTermination": "true"}
     group = prod.one(NODE_GROUP)["inputs"]
     assert group["launchTemplate"]["id"] == prod.id_of(prod.one("aws:ec2/launchTemplate:LaunchTemplate"))
 

@@ -111,18 +111,20 @@ def test_probes_on_the_rest_api_and_memory_reserved(prod):
     assert container["securityContext"]["runAsNonRoot"] is True
 
 
-def test_rolling_update_never_drops_below_the_running_servers(prod):
+def test_rolling_update_never_drops_below_the_running_servers(prod, plan_variant):
     deployment = _server(prod, "analytics")
     assert deployment["spec"]["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
-    assert deployment["spec"]["replicas"] == 2
+    always_on = _server(plan_variant("prod", historyServer={"onDemand": False}), "analytics")
+    assert always_on["spec"]["replicas"] == 2
     pdb = prod.one("kubernetes:policy/v1:PodDisruptionBudget", "history-analytics")["inputs"]
     assert pdb["spec"]["maxUnavailable"] == 1
     assert pdb["spec"]["selector"] == deployment["spec"]["selector"]
 
 
-def test_servers_run_on_on_demand_system_nodes_with_a_local_store(prod):
+def test_servers_run_on_the_platform_pool_with_a_local_store(prod):
     pod = _server(prod, "analytics")["spec"]["template"]["spec"]
-    assert pod["nodeSelector"] == {"spark-on-eks.io/pool": "system"}
+    assert pod["nodeSelector"] == {"spark-on-eks.io/pool": "platform"}
+    assert pod["tolerations"] == [{"key": "spark-on-eks.io/pool", "operator": "Equal", "value": "platform", "effect": "NoSchedule"}]
     [store] = [v for v in pod["volumes"] if v["name"] == "store"]
     claim = store["ephemeral"]["volumeClaimTemplate"]["spec"]
     assert claim["storageClassName"] == "gp3" and claim["resources"]["requests"]["storage"] == "20Gi"

@@ -29,8 +29,8 @@ PUBLISHED_4XLARGE = {
     "r7g": (15890, 118253, 234), "r7gd": (15890, 118253, 234), "r7i": (15890, 118312, 234), "r8g": (15890, 118253, 234),
 }
 # What the platform's DaemonSets request on every Spark node: aws-node 50m (two containers at 25m),
-# kube-proxy 100m, ebs-csi-node 30m/104Mi, Fluent Bit 50m/64Mi; pod identity agent and node-exporter none.
-DAEMONSET_OVERHEAD = (230, 168, 6)
+# kube-proxy 100m, ebs-csi-node 30m/104Mi, Fluent Bit 50m/64Mi, node-exporter 20m/32Mi; pod identity agent none.
+DAEMONSET_OVERHEAD = (250, 200, 6)
 
 
 def _kube_reserved_cpu_milli(vcpus: int) -> int:
@@ -87,7 +87,7 @@ def test_daemonset_overhead_is_what_the_platform_runs():
         "kube-system/eks-pod-identity-agent": (0, 0),
         "kube-system/ebs-csi-node": (30, 104),
         "monitoring/fluent-bit": (50, 64),
-        "monitoring/prometheus-node-exporter": (0, 0),
+        "monitoring/prometheus-node-exporter": (20, 32),
     }
     assert daemonsets.overhead() == DAEMONSET_OVERHEAD
     assert daemonsets.overhead(observability=False) == (180, 104, 4)
@@ -143,8 +143,8 @@ def test_the_advisor_never_claims_more_than_published():
     """The old formula assumed 110 pods; 4xlarge and larger nodes allow 234 and more, so kube-reserved is
     larger and the room smaller than it claimed."""
     node = sizing.Node.of("m7i.4xlarge")
-    assert node.pod_memory_mib == 57691 - 168
-    assert node.pod_cpu_milli == 15890 - 230
+    assert node.pod_memory_mib == 57691 - 200
+    assert node.pod_cpu_milli == 15890 - 250
 
 
 def test_the_extraction_script_reads_the_reference_page_format(tmp_path):

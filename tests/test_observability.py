@@ -45,7 +45,8 @@ def test_prometheus_picks_up_the_platforms_monitors(prod):
     assert spec["retention"] == "30d"
     claim = spec["storageSpec"]["volumeClaimTemplate"]["spec"]
     assert claim["storageClassName"] == "gp3" and claim["resources"]["requests"]["storage"] == "200Gi"
-    assert spec["nodeSelector"] == {"spark-on-eks.io/pool": "system"}
+    assert spec["nodeSelector"] == {"spark-on-eks.io/pool": "platform"}
+    assert spec["tolerations"] == [{"key": "spark-on-eks.io/pool", "operator": "Equal", "value": "platform", "effect": "NoSchedule"}]
 
 
 def test_grafana_and_alertmanager_secrets_never_reach_values_or_the_plan(prod, tmp_path):
@@ -160,10 +161,18 @@ def test_spark_pod_monitors_scrape_drivers_in_the_team_namespaces(prod):
 
 
 def test_karpenter_and_operator_metrics_are_scraped_once_the_crds_exist(prod):
-    assert _values(prod, "karpenter")["serviceMonitor"]["enabled"] is True
+    # Karpenter comes before monitoring (platform services run on its NodePool), so the monitoring
+    # release itself carries Karpenter's ServiceMonitor, selecting the chart's metrics Service.
+    [monitor] = _values(prod, "kube-prometheus-stack")["prometheus"]["additionalServiceMonitors"]
+    assert monitor == {
+        "name": "karpenter",
+        "namespaceSelector": {"matchNames": ["karpenter"]},
+        "selector": {"matchLabels": {"app.kubernetes.io/name": "karpenter", "app.kubernetes.io/instance": "karpenter"}},
+        "endpoints": [{"port": "http-metrics", "path": "/metrics"}],
+    }
+    assert "kubernetes:helm.sh/v3:Release::observability-kube-prometheus-stack" not in _release(prod, "karpenter")["options"]["dependsOn"]
     assert _values(prod, "spark-operator")["prometheus"]["podMonitor"]["create"] is True
-    for name in ("karpenter", "spark-operator"):
-        assert "kubernetes:helm.sh/v3:Release::observability-kube-prometheus-stack" in _release(prod, name)["options"]["dependsOn"]
+    assert "kubernetes:helm.sh/v3:Release::observability-kube-prometheus-stack" in _release(prod, "spark-operator")["options"]["dependsOn"]
 
 
 def test_monitoring_namespace_is_the_one_team_policies_let_in(prod):
@@ -287,4 +296,4 @@ def test_datasources_are_provisioned_for_loki_and_optionally_tempo(prod, plan_va
 def test_observability_can_be_turned_off(plan_variant):
     view = plan_variant("dev", observability={"enabled": False})
     assert {r["inputs"]["name"] for r in view.of_type(HELM_RELEASE)} == {"karpenter-crd", "karpenter", "spark-operator"}
-    assert _values(view, "karpenter")["serviceMonitor"]["enabled"] is False
+    assert "serviceMonitor" not in _values(view, "karpenter")

@@ -36,7 +36,7 @@ def test_operator_watches_exactly_the_team_namespaces(prod, dev):
     assert _release(dev, "spark-operator")["inputs"]["values"]["spark"]["jobNamespaces"] == ["analytics"]
 
 
-def test_operator_release_is_pinned_on_the_system_nodes_with_metrics(prod):
+def test_operator_release_is_pinned_on_the_platform_nodes_with_metrics(prod):
     release = _release(prod, "spark-operator")
     inputs = release["inputs"]
     assert (inputs["chart"], inputs["version"], inputs["repositoryOpts"]["repo"]) == (
@@ -46,9 +46,12 @@ def test_operator_release_is_pinned_on_the_system_nodes_with_metrics(prod):
     )
     values = inputs["values"]
     for part in ("controller", "webhook"):
-        assert values[part]["nodeSelector"] == {"spark-on-eks.io/pool": "system"}
-        assert values[part]["tolerations"] == [{"key": "CriticalAddonsOnly", "operator": "Exists"}]
+        assert values[part]["nodeSelector"] == {"spark-on-eks.io/pool": "platform"}
+        assert values[part]["tolerations"] == [{"key": "spark-on-eks.io/pool", "operator": "Equal", "value": "platform", "effect": "NoSchedule"}]
         assert values[part]["podDisruptionBudget"] == {"enable": True, "minAvailable": 1}
+        [spread] = values[part]["topologySpreadConstraints"]
+        assert spread["topologyKey"] == "topology.kubernetes.io/zone"
+        assert spread["labelSelector"]["matchLabels"]["app.kubernetes.io/component"] == part
     assert values["prometheus"]["metrics"]["enable"] is True
     assert values["prometheus"]["podMonitor"]["create"] is True  # observability is on in prod
     assert values["hook"]["upgradeCrd"] is True
@@ -285,6 +288,8 @@ def _pool(name):
     [
         (_pool("spark-executor"), "spark-driver,spark-executor", [True, True]),
         (_pool("spark-executor-nvme"), "spark-driver,spark-executor", [False, False]),
+        # The platform services' pool is never a team's.
+        (_pool("platform"), "spark-driver,spark-executor,spark-executor-nvme", [False, False]),
         ({"containers": []}, "spark-driver", [True, True]),
         ({"tolerations": [{"operator": "Exists"}]}, "spark-driver,spark-executor", [True, False]),
         ({"tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}]}, "spark-driver", [True, False]),

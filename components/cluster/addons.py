@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from sparkeks import versions
+from sparkeks.capacity.addons import addon_settings
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,9 @@ def addon_plan(kubernetes_version: str) -> list[AddonSpec]:
 
 
 def addon_configuration(name: str, *, network_policies: bool) -> str | None:
-    """Add-on configuration values (JSON), or None for the add-on's defaults."""
+    """Add-on configuration values (JSON), or None for the add-on's defaults. CoreDNS and the EBS CSI
+    controller get the requests the system node group is sized for."""
+    settings = dict(addon_settings(name))
     if name == "vpc-cni" and network_policies:
-        return json.dumps({"enableNetworkPolicy": "true"}, sort_keys=True)
-    return None
+        settings["enableNetworkPolicy"] = "true"
+    return json.dumps(settings, sort_keys=True) if settings else None

@@ -52,6 +52,7 @@ class HistoryServer(pulumi.ComponentResource):
         ns = kubernetes_object(f"{name}-namespace", manifests.namespace(), k8s_opts)
         in_ns = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns])
         kubernetes_object(f"{name}-service-account", manifests.service_account(), in_ns)
+        kubernetes_object(f"{name}-quota", manifests.resource_quota(max_running=config.max_running, heap=config.heap, cpu=config.cpu), in_ns)
 
         runtime = versions.SPARK_RUNTIMES[config.spark_line]
         # The line's platform image (Spark, S3A and Dataflint baked in) by digest: nothing to download at start.
@@ -68,7 +69,13 @@ class HistoryServer(pulumi.ComponentResource):
             self.register_outputs({"roleArn": self.role_arn, "services": self.services})
             return
         # Servers start only once their identity exists, or the first S3 scan fails.
-        servers = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns, reader.association])
+        # On demand, a team's own `kubectl scale` decides how many pods run; `pulumi up` leaves it alone.
+        servers = pulumi.ResourceOptions(
+            parent=self,
+            provider=args.provider,
+            depends_on=[ns, reader.association],
+            ignore_changes=["spec.replicas"] if config.on_demand else None,
+        )
         for team in args.teams:
             properties = pulumi.Output.from_input(args.bucket_name).apply(
                 lambda bucket, team=team: manifests.server_properties(
@@ -88,7 +95,7 @@ class HistoryServer(pulumi.ComponentResource):
                     team=team,
                     image=image,
                     properties=props,
-                    replicas=config.replicas,
+                    replicas=0 if config.on_demand else config.replicas,
                     heap=config.heap,
                     cpu=config.cpu,
                     store_size_gib=config.store_size_gib,
@@ -106,6 +113,9 @@ class HistoryServer(pulumi.ComponentResource):
             )
             kubernetes_object(f"{name}-{team}", manifests.service(team, internal_load_balancer=config.internal_load_balancer), in_ns)
             kubernetes_object(f"{name}-{team}", manifests.disruption_budget(team), in_ns)
+            if config.on_demand:
+                kubernetes_object(f"{name}-{team}-start-stop", manifests.start_stop_role(team), in_ns)
+                kubernetes_object(f"{name}-{team}-start-stop", manifests.start_stop_binding(team), in_ns)
             self.services[team] = f"{manifests.APP_NAME}-{team}.{manifests.NAMESPACE}:{manifests.PORT}"
 
         self.role_arn = reader.role.arn

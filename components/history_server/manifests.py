@@ -1,11 +1,13 @@
 """Pure builders of the History Server's Kubernetes objects: one server per team, each reading its
-team's event-log prefix (Spark 4.0's server reads a single directory)."""
+team's event-log prefix (Spark before 4.2 reads a single directory), started on demand by the team and
+capped for all teams together by the namespace's ResourceQuota."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from components.karpenter.nodes import POOL_LABEL
+from sparkeks.placement import on_platform_nodes, zone_spread
+from sparkeks.quantities import cpu_millis
 from sparkeks.spark.layout import event_log_prefix, s3a
 from sparkeks.spark.sizing import kubernetes_memory, parse_memory_mib
 from sparkeks.versions import SparkRuntime
@@ -49,6 +51,20 @@ def server_properties(
     }
 
 
+def server_memory_mib(heap: str) -> int:
+    """Memory request and limit of one server: the heap plus 1g for metaspace, threads and the store."""
+    return parse_memory_mib(heap) + 1024
+
+
+def server_name(team: str) -> str:
+    return f"{APP_NAME}-{team}"
+
+
+def team_group(team: str) -> str:
+    """The Kubernetes group of a team's people (map their IAM principals to it with EKS access entries)."""
+    return f"spark-on-eks:team:{team}"
+
+
 def _labels(team: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": team, "spark-on-eks.io/team": team}
 
@@ -71,7 +87,7 @@ def deployment(
     cpu: str,
     store_size_gib: int,
 ) -> dict[str, Any]:
-    memory = kubernetes_memory(parse_memory_mib(heap) + 1024)
+    memory = kubernetes_memory(server_memory_mib(heap))
     opts = " ".join(f"-D{k}={v}" for k, v in sorted(properties.items()))
     restricted = {
         "allowPrivilegeEscalation": False,
@@ -83,7 +99,7 @@ def deployment(
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": f"{APP_NAME}-{team}", "namespace": NAMESPACE, "labels": _labels(team)},
+        "metadata": {"name": server_name(team), "namespace": NAMESPACE, "labels": _labels(team)},
         "spec": {
             "replicas": replicas,
             "revisionHistoryLimit": 5,
@@ -101,17 +117,9 @@ def deployment(
                         "fsGroup": SPARK_UID,
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
-                    # On-demand system nodes, never spot.
-                    "nodeSelector": {POOL_LABEL: "system"},
-                    "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}],
-                    "topologySpreadConstraints": [
-                        {
-                            "maxSkew": 1,
-                            "topologyKey": "topology.kubernetes.io/zone",
-                            "whenUnsatisfiable": "ScheduleAnyway",
-                            "labelSelector": {"matchLabels": {"app.kubernetes.io/instance": team, "app.kubernetes.io/name": APP_NAME}},
-                        }
-                    ],
+                    # The on-demand platform pool, never spot; Karpenter adds a node when a team starts its server.
+                    **on_platform_nodes(),
+                    "topologySpreadConstraints": [zone_spread({"app.kubernetes.io/instance": team, "app.kubernetes.io/name": APP_NAME})],
                     "containers": [
                         {
                             "name": "history-server",
@@ -187,4 +195,49 @@ def disruption_budget(team: str) -> dict[str, Any]:
             "maxUnavailable": 1,
             "selector": {"matchLabels": {"app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": team}},
         },
+    }
+
+
+def resource_quota(*, max_running: int, heap: str, cpu: str) -> dict[str, Any]:
+    """All servers together: `max_running` pods plus one for a rolling update's surge pod. Starting one more
+    server than that is refused by the API server, so the teams' history costs at most this much."""
+    pods = max_running + 1
+    memory = kubernetes_memory(server_memory_mib(heap) * pods)
+    return {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": APP_NAME, "namespace": NAMESPACE},
+        "spec": {
+            "hard": {
+                "pods": str(pods),
+                "requests.cpu": f"{cpu_millis(cpu) * pods}m",
+                "requests.memory": memory,
+                "limits.memory": memory,
+            }
+        },
+    }
+
+
+def start_stop_role(team: str) -> dict[str, Any]:
+    """A team's people may scale their own server, and nothing else in the namespace."""
+    name = server_name(team)
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": name, "namespace": NAMESPACE, "labels": _labels(team)},
+        "rules": [
+            {"apiGroups": ["apps"], "resources": ["deployments"], "resourceNames": [name], "verbs": ["get"]},
+            {"apiGroups": ["apps"], "resources": ["deployments/scale"], "resourceNames": [name], "verbs": ["get", "patch", "update"]},
+        ],
+    }
+
+
+def start_stop_binding(team: str) -> dict[str, Any]:
+    name = server_name(team)
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": name, "namespace": NAMESPACE, "labels": _labels(team)},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": team_group(team)}],
     }

@@ -10,11 +10,11 @@ import pulumi_kubernetes as k8s
 
 from components.iam import managed_policy_arn, pod_identity_trust_policy, service_trust_policy, to_json
 from components.karpenter import iam
-from components.karpenter.nodes import DEFAULT_NODE_CLASS, NVME_NODE_CLASS, ec2_node_class, node_pools
+from components.karpenter.nodes import DEFAULT_NODE_CLASS, NVME_NODE_CLASS, PLATFORM_POOL, ec2_node_class, node_pools
 from components.karpenter.values import controller_values
 from components.kube import kubernetes_object
 from sparkeks import versions
-from sparkeks.config.model import SparkPoolsConfig
+from sparkeks.config.model import PlatformPoolConfig, SparkPoolsConfig
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,11 @@ class KarpenterArgs:
     """Zones per pool key (driver, executor, executorNvme)."""
     ami_alias: str
     node_volume_gib: int
+    platform: PlatformPoolConfig
+    platform_zones: list[str]
     capacity_scale: float = 1.0
     """Share of each pool's limits this stack may use (DR standby)."""
     isolated_vpc: bool = False
-    service_monitor: bool = False
     node_tags: dict[str, str] = field(default_factory=dict)
     depends_on: list[pulumi.Resource] = field(default_factory=list)
     """What must exist before the controller starts (the system node group)."""
@@ -44,6 +45,8 @@ class Karpenter(pulumi.ComponentResource):
     controller_role_arn: pulumi.Output[str]
     interruption_queue_name: pulumi.Output[str]
     node_pool_names: list[str]
+    platform_pool: pulumi.Resource
+    """The NodePool platform services run on; their releases wait for it."""
 
     def __init__(self, name: str, args: KarpenterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("spark-on-eks:karpenter:Karpenter", name, None, opts)
@@ -147,7 +150,6 @@ class Karpenter(pulumi.ComponentResource):
                 cluster_endpoint=args.cluster_endpoint,
                 queue_name=queue.name,
                 isolated_vpc=args.isolated_vpc,
-                service_monitor=args.service_monitor,
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[crds, identity, node_access, *args.depends_on]),
         )
@@ -178,6 +180,15 @@ class Karpenter(pulumi.ComponentResource):
                 pool_name = manifest["metadata"]["name"]
                 self.node_pool_names.append(pool_name)
                 kubernetes_object(f"{name}-pool-{pool_name}", manifest, after_controller)
+
+        # Platform services: on-demand, removed when empty or underused. Karpenter evicts through PDBs
+        # and never moves a pod marked do-not-disrupt, so a stateful pod without a PDB pins its node.
+        [platform] = node_pools(
+            "platform", args.platform, zones=args.platform_zones, node_class=DEFAULT_NODE_CLASS,
+            consolidation_policy="WhenEmptyOrUnderutilized", name=PLATFORM_POOL,
+        )
+        self.node_pool_names.append(PLATFORM_POOL)
+        self.platform_pool = kubernetes_object(f"{name}-pool-{PLATFORM_POOL}", platform, after_controller)
 
         self.node_role_arn = node_role.arn
         self.controller_role_arn = controller_role.arn

@@ -7,8 +7,8 @@ from typing import Any
 
 from sparkeks.config.model import PoolLimits, SparkPoolConfig, memory_mib
 from sparkeks.instances import FAMILIES
+from sparkeks.placement import PLATFORM_POOL, POOL_LABEL  # noqa: F401 - re-exported for the components
 
-POOL_LABEL = "spark-on-eks.io/pool"
 NODE_CLASS_API = "karpenter.k8s.aws/v1"
 NODE_POOL_API = "karpenter.sh/v1"
 DEFAULT_NODE_CLASS = "default"
@@ -75,6 +75,7 @@ def node_pools(
     node_class: str,
     consolidation_policy: str,
     limit_scale: float = 1.0,
+    name: str | None = None,
 ) -> list[dict[str, Any]]:
     """One NodePool per (capacity type, architecture), in preference order with falling weights.
 
@@ -82,7 +83,7 @@ def node_pools(
     pool may land on any of them: Karpenter tries the highest weight first and falls back when EC2
     has no capacity (spot before on-demand, the preferred architecture before the other).
     """
-    base = POOL_NAMES[pool_key]
+    base = name or POOL_NAMES[pool_key]
     combos = [(cap, arch) for cap in pool.capacity_types for arch in pool.architectures]
     manifests = []
     for index, (capacity, arch) in enumerate(combos):

@@ -9,7 +9,7 @@ from components.karpenter.iam import CONTROLLER_SERVICE_ACCOUNT
 
 
 def controller_values(
-    *, cluster_name: str, cluster_endpoint: Any, queue_name: Any, isolated_vpc: bool, service_monitor: bool
+    *, cluster_name: str, cluster_endpoint: Any, queue_name: Any, isolated_vpc: bool
 ) -> dict[str, Any]:
     return merge_values(
         base_values("karpenter"),
@@ -22,6 +22,5 @@ def controller_values(
                 "isolatedVPC": isolated_vpc,
             },
             "serviceAccount": {"name": CONTROLLER_SERVICE_ACCOUNT[1]},
-            "serviceMonitor": {"enabled": service_monitor},
         },
     )

@@ -60,7 +60,9 @@ def platform_rules(team_namespaces: list[str]) -> dict[str, Any]:
         ),
         _alert(
             "SparkHistoryServerDown",
-            f'max by (deployment) (kube_deployment_status_replicas_available{{namespace="{HISTORY_NAMESPACE}"}}) == 0',
+            # Only servers someone started: on-demand servers rest at zero replicas.
+            f'max by (deployment) (kube_deployment_status_replicas_available{{namespace="{HISTORY_NAMESPACE}"}}) == 0'
+            f' and max by (deployment) (kube_deployment_spec_replicas{{namespace="{HISTORY_NAMESPACE}"}}) > 0',
             "5m",
             "critical",
             "History Server {{ $labels.deployment }} has no available replica",

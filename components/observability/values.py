@@ -6,6 +6,7 @@ from typing import Any
 
 from components.helm import base_values, merge_values
 from sparkeks.config.model import LokiConfig, PrometheusConfig
+from sparkeks.placement import DO_NOT_DISRUPT, zone_spread
 
 NAMESPACE = "monitoring"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
@@ -44,6 +45,21 @@ def datasources(tempo_url: str | None) -> list[dict[str, Any]]:
     return sources
 
 
+# Karpenter's metrics Service, as its chart labels it (release `karpenter` in namespace `karpenter`).
+KARPENTER_METRICS = {"namespace": "karpenter", "labels": {"app.kubernetes.io/name": "karpenter", "app.kubernetes.io/instance": "karpenter"}, "port": "http-metrics"}
+
+
+def karpenter_service_monitor() -> dict[str, Any]:
+    """Scrape Karpenter from this release: Karpenter installs before monitoring (platform services run on
+    its NodePool), so its own chart cannot create a ServiceMonitor before the CRD exists."""
+    return {
+        "name": "karpenter",
+        "namespaceSelector": {"matchNames": [KARPENTER_METRICS["namespace"]]},
+        "selector": {"matchLabels": dict(KARPENTER_METRICS["labels"])},
+        "endpoints": [{"port": KARPENTER_METRICS["port"], "path": "/metrics"}],
+    }
+
+
 def kube_prometheus_stack_values(
     prometheus: PrometheusConfig, *, rules: dict[str, Any], tempo_url: str | None, delete_volumes: bool = False
 ) -> dict[str, Any]:
@@ -55,6 +71,7 @@ def kube_prometheus_stack_values(
         {
             "additionalPrometheusRulesMap": rules,
             "prometheus": {
+                "additionalServiceMonitors": [karpenter_service_monitor()],
                 "prometheusSpec": {
                     "retention": prometheus.retention,
                     "persistentVolumeClaimRetentionPolicy": retention,
@@ -78,6 +95,20 @@ def kube_prometheus_stack_values(
             },
         },
     )
+
+
+LOKI_SINGLE_BINARY = {"app.kubernetes.io/name": "loki", "app.kubernetes.io/instance": "loki", "app.kubernetes.io/component": "single-binary"}
+
+
+def _loki_disruption(replicas: int) -> dict[str, Any]:
+    """Replicas: one down at a time (PDB), spread over zones. A lone replica holds the only copy of recent
+    logs, so Karpenter never consolidates its node away (do-not-disrupt)."""
+    if replicas == 1:
+        return {"podAnnotations": {DO_NOT_DISRUPT: "true"}}
+    return {
+        "podDisruptionBudget": {"maxUnavailable": 1},
+        "topologySpreadConstraints": [zone_spread(LOKI_SINGLE_BINARY)],
+    }
 
 
 def loki_values(loki: LokiConfig, *, bucket: str | None, region: str, delete_volumes: bool = False) -> dict[str, Any]:
@@ -108,6 +139,7 @@ def loki_values(loki: LokiConfig, *, bucket: str | None, region: str, delete_vol
             },
             "singleBinary": {
                 "replicas": loki.replicas,
+                **_loki_disruption(loki.replicas),
                 "persistence": {
                     "size": f"{loki.volume_gib}Gi",
                     "enableStatefulSetAutoDeletePVC": delete_volumes,

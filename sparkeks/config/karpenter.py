@@ -237,6 +237,42 @@ class SparkPoolsConfig(ConfigModel):
         return self
 
 
+class PlatformPoolConfig(SparkPoolConfig):
+    """The on-demand `platform` NodePool for the platform's own services (Spark Operator, monitoring,
+    logging, History Servers): their capacity follows what the stack runs instead of a fixed node group."""
+
+    capacity_types: list[str] = Field(
+        default_factory=lambda: ["on-demand"], min_length=1, description="Always `[on-demand]`: platform services hold state and leader leases."
+    )
+    instance_families: list[str] = Field(
+        default_factory=lambda: ["m7i", "m6i", "m7a", "m6a"], min_length=1, description="Instance families for platform services (general purpose)."
+    )
+    instance_cpus: list[int] = Field(
+        default_factory=lambda: [4, 8], min_length=1, description="Platform node sizes by vCPU count (the largest must hold the largest platform pod)."
+    )
+    limits: PoolLimits = Field(
+        default_factory=lambda: PoolLimits(cpu=64, memory="256Gi"), description="Capacity cap of the platform pool."
+    )
+    zones: list[str] = Field(
+        default_factory=list,
+        json_schema_extra={"documented_default": "`network.zones`"},
+        description="Zones the platform pool may use; a subset of `network.zones`.",
+    )
+    consolidate_after: Duration = Field("10m", description="How long a platform node stays empty or underused before Karpenter removes it.")
+    expire_after: DurationOrNever = Field("720h", description="Platform node lifetime before replacement (picks up new AMIs), or `Never`.")
+    budgets: list[DisruptionBudget] = Field(
+        default_factory=lambda: [DisruptionBudget(nodes="1")],
+        description="Karpenter disruption budgets of the platform pool; one node at a time by default.",
+    )
+
+    @field_validator("capacity_types")
+    @classmethod
+    def _on_demand_only(cls, values: list[str]) -> list[str]:
+        if values != ["on-demand"]:
+            raise problem("the platform pool runs on on-demand only: a reclaimed node takes monitoring and the operator with it")
+        return values
+
+
 class KarpenterConfig(ConfigModel):
     ami_alias: str = Field(
         versions.AL2023_AMI_ALIAS,
@@ -244,6 +280,7 @@ class KarpenterConfig(ConfigModel):
     )
     node_volume_gib: int = Field(100, ge=20, le=16384, description="Encrypted gp3 root volume of Spark nodes, GiB (Spark's local dirs on non-NVMe nodes).")
     pools: SparkPoolsConfig = Field(default_factory=SparkPoolsConfig, description="Spark capacity pools.")
+    platform: PlatformPoolConfig = Field(default_factory=PlatformPoolConfig, description="The `platform` NodePool for the platform's own services.")
 
     @field_validator("ami_alias")
     @classmethod

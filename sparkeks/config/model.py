@@ -37,6 +37,7 @@ from sparkeks.config.karpenter import (  # noqa: F401
     ExecutorPoolConfig,
     KarpenterConfig,
     NvmeExecutorPoolConfig,
+    PlatformPoolConfig,
     PoolLimits,
     SparkPoolConfig,
     SparkPoolsConfig,
@@ -163,6 +164,21 @@ class StackConfig(ConfigModel):
                     key=f"karpenter.pools.{name}.zones",
                     value=list(pool.zones),
                 )
+        platform_outside = [z for z in self.karpenter.platform.zones if z not in self.network.zones]
+        if platform_outside:
+            raise problem(
+                f"{', '.join(platform_outside)} not among network.zones ({', '.join(self.network.zones)})",
+                key="karpenter.platform.zones",
+                value=list(self.karpenter.platform.zones),
+            )
+        history = self.history_server
+        if history.enabled and not history.on_demand and len(self.teams) * history.replicas > history.max_running:
+            raise problem(
+                f"{len(self.teams)} teams x {history.replicas} replicas always on need {len(self.teams) * history.replicas} History Server pods;"
+                " raise historyServer.maxRunning or keep historyServer.onDemand",
+                key="historyServer.maxRunning",
+                value=history.max_running,
+            )
         observability = self.observability
         if observability.enabled and self.grafana_admin_password is None:
             raise problem(
@@ -188,6 +204,10 @@ class StackConfig(ConfigModel):
 
     def pool_zones(self, pool: SparkPoolConfig) -> list[str]:
         return list(pool.zones or self.spark_zones)
+
+    @property
+    def platform_zones(self) -> list[str]:
+        return list(self.karpenter.platform.zones or self.network.zones)
 
     def resolved_cluster_name(self, stack: str) -> str:
         return self.cluster_name or f"spark-{stack}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from sparkeks import versions
 from sparkeks.config.base import (
@@ -45,13 +45,20 @@ class SparkPlatformConfig(ConfigModel):
 
 
 class HistoryServerConfig(ConfigModel):
-    enabled: bool = Field(True, description="Run the Spark History Server (one instance per team, each reading its team's event logs).")
+    enabled: bool = Field(True, description="Run the Spark History Server (one per team, each reading its team's event logs).")
     spark_line: str = Field(
         versions.NEWEST_SPARK,
         description="Spark line of the server's platform image (with its Dataflint); reads event logs of this line and older ones.",
     )
     dataflint_telemetry: bool = Field(False, description="Let Dataflint's UI report usage telemetry.")
-    replicas: int = Field(2, ge=1, le=5, description="Servers per team; two keep the UI up while a node drains.")
+    replicas: int = Field(2, ge=1, le=5, description="Servers per team while it runs; two keep the UI up while a node drains.")
+    on_demand: bool = Field(
+        True,
+        description="Team servers start at zero pods; a team starts its own with `kubectl scale` (a per-team Role allows it) and stops it the same way. `false` keeps every team's server running.",
+    )
+    max_running: int = Field(
+        4, ge=1, le=500, description="Most History Server pods running at once across all teams (a ResourceQuota): bounds their memory whatever the number of teams."
+    )
     heap: str = Field("2g", description="JVM heap of each server (memory request and limit add 1g).")
     cpu: str = Field("500m", description="CPU request of each server.")
     store_size_gib: int = Field(20, ge=5, le=1000, description="Ephemeral gp3 volume for the server's local (hybrid) store, GiB.")
@@ -85,3 +92,11 @@ class HistoryServerConfig(ConfigModel):
         if not re.match(r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$", value):
             raise problem("must be a Kubernetes CPU quantity like 500m or 2")
         return value
+
+    @model_validator(mode="after")
+    def _room_for_a_server(self) -> HistoryServerConfig:
+        if self.max_running < self.replicas:
+            raise problem(
+                f"must leave room for one team's {self.replicas} replicas (historyServer.replicas)", key="maxRunning", value=self.max_running
+            )
+        return self

@@ -211,6 +211,13 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT, *, _seen: frozenset[s
         {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs, "options": r.options}
         for r in monitor.registrations
     ]
+    # The platform must fit its fixed-size nodes: refused like invalid config, one line per problem.
+    from sparkeks.capacity.check import capacity_problems
+
+    stack_file = f"stacks/Pulumi.{stack}.yaml"
+    problems = capacity_problems(resources, stack_file, stack_input.project)
+    if problems:
+        raise PlanError(problems, registered=len(monitor.registrations))
     by_ref = {f"{r['type']}::{r['name']}": r for r in resources}
     resources.sort(key=lambda r: _tree_key(by_ref, r))
     ids = {urn_ref(urn): registration.id for urn, registration in monitor.resources.items()}

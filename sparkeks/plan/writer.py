@@ -93,6 +93,10 @@ def summary_of(plan: Plan) -> str:
             walk(ref, depth + 1)
 
     walk(None, 0)
+    from sparkeks.capacity.check import footprint_table
+
+    footprint = footprint_table(plan.resources)
+    lines += ["", *footprint] if footprint else []
     lines += ["", "## Stack outputs", ""]
     lines += [f"- `{k}`: {json.dumps(v, sort_keys=True)}" for k, v in sorted(plan.outputs.items())]
     return "\n".join(lines) + "\n"
