@@ -9,6 +9,7 @@ from components.history_server.component import HistoryServer, HistoryServerArgs
 from components.karpenter.component import Karpenter, KarpenterArgs
 from components.observability.component import Observability, ObservabilityArgs
 from components.registry.component import ImageRegistry, ImageRegistryArgs
+from components.registry.private import images_through_cache
 from components.network.component import Network, NetworkArgs
 from components.spark.component import SparkPlatform, SparkPlatformArgs
 from components.storage.component import SparkStorage, SparkStorageArgs
@@ -16,6 +17,7 @@ from components.tagging import platform_tags
 from sparkeks.config.loader import ConfigError, load_stack_config, runtime_config, unavailable_zone_problems
 from sparkeks.config.model import POOL_KEYS
 from sparkeks.gc_policy import tune_for_program
+from sparkeks.images import registry_host
 from sparkeks.versions import SPARK_RUNTIMES
 
 tune_for_program()  # the program run holds its whole resource graph: see sparkeks/gc_policy.py
@@ -46,6 +48,11 @@ available_zones = aws.get_availability_zones(state="available", opts=invoke).nam
 zone_problems = unavailable_zone_problems(stack, config.network.zones, available_zones, config.region, account_id)
 if zone_problems:
     raise pulumi.RunError("\n".join(zone_problems)) from ConfigError(zone_problems)
+
+private_cluster = config.network.nat_strategy == "none"
+if private_cluster:
+    # No internet from the nodes: every chart's images come through this stack's ECR pull-through cache.
+    pulumi.runtime.register_stack_transformation(images_through_cache(registry_host(account_id, config.region)))
 
 network = Network(
     "network",
@@ -111,7 +118,7 @@ karpenter = Karpenter(
         node_volume_gib=config.karpenter.node_volume_gib,
         platform=config.karpenter.platform,
         platform_zones=config.platform_zones,
-        isolated_vpc=config.network.nat_strategy == "none",
+        isolated_vpc=private_cluster,
         capacity_scale=config.capacity_scale,
         node_tags=tags,
         depends_on=[cluster.system_nodes],
@@ -157,7 +164,16 @@ storage = SparkStorage(
 # The platform's Spark images (one repository per line), pushed by the images workflow.
 registry = ImageRegistry(
     "images",
-    ImageRegistryArgs(cluster_name=cluster_name, spark_lines=list(SPARK_RUNTIMES), protect=config.protect_state),
+    ImageRegistryArgs(
+        cluster_name=cluster_name,
+        spark_lines=list(SPARK_RUNTIMES),
+        protect=config.protect_state,
+        pull_through=(
+            {"dockerHub": config.network.pull_through_credentials.docker_hub, "github": config.network.pull_through_credentials.github}
+            if private_cluster
+            else None
+        ),
+    ),
     opts=with_aws,
 )
 

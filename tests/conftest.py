@@ -15,6 +15,13 @@ from sparkeks import conformance
 from sparkeks.plan.runner import PROJECT_ROOT, Plan, run_plan
 
 _PROJECT_ENTRIES = ("Pulumi.yaml", "__main__.py", "components", "sparkeks", "helm-values")
+PULL_THROUGH_SECRET = "arn:aws:secretsmanager:us-east-1:111122223333:secret:ecr-pullthroughcache/"
+# A private cluster's network section: no NAT, the endpoints nodes need, the pull-through cache's secrets.
+PRIVATE_NETWORK = {
+    "natStrategy": "none",
+    "interfaceEndpoints": ["ec2", "ecr.api", "ecr.dkr", "eks-auth", "sqs", "ssm", "sts"],
+    "pullThroughCredentials": {"dockerHub": f"{PULL_THROUGH_SECRET}docker-hub-AbCdEf", "github": f"{PULL_THROUGH_SECRET}github-AbCdEf"},
+}
 
 
 def built_image_pins() -> dict[str, Any]:
@@ -61,6 +68,9 @@ class PlanView:
         found = [r for r in self.of_type(typ) if name is None or r["name"] == name]
         assert len(found) == 1, f"expected one {typ} {name or ''}, found {[r['name'] for r in found]}"
         return found[0]
+
+    def of_type_prefix(self, prefix: str) -> list[dict[str, Any]]:
+        return [r for r in self.plan.resources if r["type"].startswith(prefix)]
 
     def id_of(self, resource: dict[str, Any]) -> str:
         return self.plan.ids[f"{resource['type']}::{resource['name']}"]

@@ -14,7 +14,7 @@ from sparkeks.config.model import SparkPoolsConfig
 from sparkeks.instances import FAMILIES
 from sparkeks.plan.writer import HELM_RELEASE
 from sparkeks.spark.defaults import EXECUTOR_IDLE_TIMEOUT_SECONDS
-from tests.conftest import schemas_dir
+from tests.conftest import PRIVATE_NETWORK, schemas_dir
 
 POLICY = "aws:iam/policy:Policy"
 ROLE = "aws:iam/role:Role"
@@ -206,7 +206,7 @@ def test_controller_waits_for_its_identity_and_the_system_nodes(prod):
 def test_isolated_vpc_without_nat(plan_variant):
     view = plan_variant(
         "dev",
-        network={"natStrategy": "none", "interfaceEndpoints": ["ec2", "ecr.api", "ecr.dkr", "eks-auth", "sqs", "ssm", "sts"]},
+        network=PRIVATE_NETWORK,
     )
     assert _releases(view)["karpenter"]["inputs"]["values"]["settings"]["isolatedVPC"] is True
 

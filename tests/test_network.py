@@ -7,6 +7,7 @@ import ipaddress
 import pytest
 
 from components.network.layout import SubnetLayoutError, egress_nat_zone, nat_zones, plan_subnets
+from tests.conftest import PRIVATE_NETWORK
 
 SUBNET = "aws:ec2/subnet:Subnet"
 NAT = "aws:ec2/natGateway:NatGateway"
@@ -123,7 +124,7 @@ def test_default_security_group_is_emptied(prod):
 def test_private_cluster_without_nat_has_no_internet_route(plan_variant):
     view = plan_variant(
         "dev",
-        network={"natStrategy": "none", "interfaceEndpoints": ["ec2", "ecr.api", "ecr.dkr", "eks-auth", "sqs", "ssm", "sts"]},
+        network=PRIVATE_NETWORK,
     )
     assert view.of_type(NAT) == [] and view.of_type("aws:ec2/eip:Eip") == []
     assert [r["name"] for r in view.of_type(ROUTE)] == ["network-public-internet"]

@@ -6,11 +6,12 @@ each image on push, and nodes pull by digest over the ECR interface endpoints in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
+from components.registry.mirror import UPSTREAMS
 from components.registry.policies import keep_last_images
 from sparkeks.images import KEEP_IMAGES, repository_name
 
@@ -22,6 +23,9 @@ class ImageRegistryArgs:
     protect: bool
     """Protect and retain the repositories (production): running jobs pull from them."""
     keep_images: int = KEEP_IMAGES
+    pull_through: dict[str, str | None] | None = None
+    """Private cluster: ECR pull-through cache for the charts' public registries, with the Secrets Manager
+    ARN of each registry's credentials by `Upstream.credentials` key."""
 
 
 class ImageRegistry(pulumi.ComponentResource):
@@ -50,4 +54,13 @@ class ImageRegistry(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             self.repository_urls[line] = repo.repository_url
+        if args.pull_through is not None:
+            for upstream in UPSTREAMS.values():
+                aws.ecr.PullThroughCacheRule(
+                    f"{name}-cache-{upstream.prefix}",
+                    ecr_repository_prefix=upstream.prefix,
+                    upstream_registry_url=upstream.url,
+                    credential_arn=args.pull_through.get(upstream.credentials) if upstream.credentials else None,
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
         self.register_outputs({"repositoryUrls": self.repository_urls})

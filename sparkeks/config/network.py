@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -37,6 +38,25 @@ INTERFACE_ENDPOINT_SERVICES = (
 ENDPOINTS_NEEDED_WITHOUT_NAT = ("ec2", "ecr.api", "ecr.dkr", "eks-auth", "sqs", "ssm", "sts")
 
 
+_PULL_THROUGH_SECRET = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:ecr-pullthroughcache/.+$")
+
+
+class PullThroughCredentialsConfig(ConfigModel):
+    docker_hub: str | None = Field(
+        None, description="ARN of the Secrets Manager secret `ecr-pullthroughcache/...` holding Docker Hub credentials."
+    )
+    github: str | None = Field(
+        None, description="ARN of the Secrets Manager secret `ecr-pullthroughcache/...` holding a GitHub token that reads packages (ghcr.io)."
+    )
+
+    @field_validator("docker_hub", "github")
+    @classmethod
+    def _arn(cls, value: str | None) -> str | None:
+        if value is not None and not _PULL_THROUGH_SECRET.match(value):
+            raise problem("must be the ARN of a Secrets Manager secret whose name starts with ecr-pullthroughcache/ (ECR requires that prefix)")
+        return value
+
+
 class NetworkConfig(ConfigModel):
     cidr: Cidr = Field("10.0.0.0/16", description="VPC IPv4 CIDR (a private range, /16 to /22).")
     zones: list[str] = Field(
@@ -62,6 +82,11 @@ class NetworkConfig(ConfigModel):
     interface_endpoints: list[Literal[INTERFACE_ENDPOINT_SERVICES]] = Field(  # type: ignore[valid-type]
         default_factory=list,
         description="Interface VPC endpoints in the private subnets, e.g. `[ecr.api, ecr.dkr, sts, ec2, eks-auth]`. The S3 gateway endpoint is always there.",
+    )
+
+    pull_through_credentials: PullThroughCredentialsConfig = Field(
+        default_factory=PullThroughCredentialsConfig,
+        description="With natStrategy none, charts' images come through ECR pull-through cache; Docker Hub and ghcr.io need these secrets.",
     )
 
     @model_validator(mode="before")
@@ -126,5 +151,14 @@ class NetworkConfig(ConfigModel):
                     f"without NAT the nodes need interface endpoints for {', '.join(missing)}; add them or choose perZone/single",
                     key="interfaceEndpoints",
                     value=list(self.interface_endpoints),
+                )
+            credentials = self.pull_through_credentials
+            unset = [key for key, value in (("dockerHub", credentials.docker_hub), ("github", credentials.github)) if value is None]
+            if unset:
+                raise problem(
+                    f"without NAT the charts' images come through ECR pull-through cache, which needs credentials for "
+                    f"{', '.join(unset)}; set them (Secrets Manager ARNs) or choose perZone/single",
+                    key="pullThroughCredentials",
+                    value=None,
                 )
         return self
