@@ -215,6 +215,18 @@ def test_a_platform_pod_larger_than_any_platform_node_is_refused(tmp_path):
     )
 
 
+def test_platform_pool_limits_below_what_platform_services_request_are_refused(tmp_path):
+    config = with_overrides(stack_config("prod"), karpenter={**stack_config("prod")["spark-on-eks:karpenter"], "platform": {"limits": {"cpu": 4, "memory": "16Gi"}}})
+    project = make_project(tmp_path / "project", {"prod": config})
+    with pytest.raises(PlanError) as err:
+        run_plan("prod", project)
+    # Steady platform pods (3.22 CPU, 17.1 GiB) plus the History Servers' quota (2.5 CPU, 15 GiB).
+    assert err.value.lines == [
+        "stacks/Pulumi.prod.yaml: spark-on-eks:karpenter.platform.limits: platform services request 5.72 CPU, 32.1 GiB"
+        " (History Servers at their quota), more than the platform pool's limits (4 CPU, 16Gi); raise them"
+    ]
+
+
 def test_summary_shows_the_platform_footprint(prod):
     summary = summary_of(prod.plan)
     assert "## Platform footprint" in summary

@@ -95,14 +95,19 @@ def system_fit(resources: list[dict[str, Any]], pods: list[PodSet] | None = None
     )
 
 
+def _platform_pool(resources: list[dict[str, Any]]) -> dict[str, Any] | None:
+    pools = [r for r in resources if r["type"] == NODE_POOL and r["inputs"]["metadata"]["name"] == PLATFORM_POOL]
+    return pools[0]["inputs"] if pools else None
+
+
 def platform_pool_types(resources: list[dict[str, Any]]) -> list[str]:
     """The instance types the platform NodePool may launch (its family x vCPU requirements)."""
     from sparkeks.instances import FAMILIES
 
-    [pool] = [r for r in resources if r["type"] == NODE_POOL and r["inputs"]["metadata"]["name"] == PLATFORM_POOL] or [None]
+    pool = _platform_pool(resources)
     if pool is None:
         return []
-    requirements = {r["key"]: r["values"] for r in pool["inputs"]["spec"]["template"]["spec"]["requirements"]}
+    requirements = {r["key"]: r["values"] for r in pool["spec"]["template"]["spec"]["requirements"]}
     cpus = [int(c) for c in requirements["karpenter.k8s.aws/instance-cpu"]]
     return [t for f in requirements["karpenter.k8s.aws/instance-family"] for t in FAMILIES[f].instance_types(cpus)]
 
@@ -134,7 +139,30 @@ def capacity_problems(resources: list[dict[str, Any]], stack_file: str, project:
                     f"{stack_file}: {project}:karpenter.platform.instanceCpus: {pod.source} requests {_cpu(pod.cpu_milli)}, {_gib(pod.memory_mib)}"
                     f" per pod, more than the largest platform node offers ({_cpu(room[0])}, {_gib(room[1])} after DaemonSets); allow larger sizes"
                 )
+    problems += _platform_limit_problems(resources, pods, stack_file, project)
     return problems
+
+
+def _platform_limit_problems(resources: list[dict[str, Any]], pods: list[PodSet], stack_file: str, project: str) -> list[str]:
+    """The pool's limits cap the capacity of its nodes; what its pods request (History Servers at their
+    quota, not at rest) must fit under them, or pods stay pending with the pool at its limit."""
+    pool = _platform_pool(resources)
+    if pool is None:
+        return []
+    steady = [p for p in pods if p.placement == PLATFORM_POOL and not p.transient and not p.source.startswith("spark-history/")]
+    cpu = sum(p.total_cpu_milli for p in steady)
+    memory = sum(p.total_memory_mib for p in steady)
+    quota = _quota(resources, "spark-history")
+    if quota is not None:
+        cpu += cpu_millis(quota["requests.cpu"])
+        memory += memory_mib(quota["requests.memory"])
+    limits = pool["spec"]["limits"]
+    if cpu <= cpu_millis(limits["cpu"]) and memory <= memory_mib(limits["memory"]):
+        return []
+    return [
+        f"{stack_file}: {project}:karpenter.platform.limits: platform services request {_cpu(cpu)}, {_gib(memory)}"
+        f" (History Servers at their quota), more than the platform pool's limits ({limits['cpu']} CPU, {limits['memory']}); raise them"
+    ]
 
 
 def _quota(resources: list[dict[str, Any]], namespace: str) -> dict[str, str] | None:
