@@ -234,6 +234,15 @@ def test_summary_shows_the_platform_footprint(prod):
     assert "History Servers: 2 teams, 0 pods running at plan time; at most 5 pods, 15.0 GiB and 2.50 CPU together" in summary
 
 
+def test_summary_before_the_platform_image_exists_says_so(monkeypatch, tmp_path):
+    from sparkeks import images
+    from sparkeks.plan.runner import PROJECT_ROOT
+
+    monkeypatch.setenv(images.PINS_ENV, str(PROJECT_ROOT / "images" / "pins.json"))
+    summary = summary_of(run_plan("dev"))
+    assert "History Servers: no server planned yet (they wait for the platform image); at most 5 pods, 10.0 GiB and 2.50 CPU together" in summary
+
+
 # --- History Servers at 100 teams -----------------------------------------------------------------
 
 

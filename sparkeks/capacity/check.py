@@ -207,9 +207,14 @@ def footprint_table(resources: list[dict[str, Any]]) -> list[str]:
     if quota is not None:
         servers = [p for p in pods if p.source.startswith("spark-history/")]
         running = sum(p.replicas for p in servers)
+        planned = (
+            f"{len(servers)} team{'' if len(servers) == 1 else 's'}, {running} pods running at plan time"
+            if servers
+            else "no server planned yet (they wait for the platform image)"
+        )
         lines += [
             "",
-            f"History Servers: {len(servers)} team{'' if len(servers) == 1 else 's'}, {running} pods running at plan time; at most {quota['pods']} pods,"
+            f"History Servers: {planned}; at most {quota['pods']} pods,"
             f" {_gib(memory_mib(quota['requests.memory']))} and {_cpu(cpu_millis(quota['requests.cpu']))} together (ResourceQuota of `spark-history`).",
         ]
     return lines
