@@ -80,8 +80,10 @@ def test_the_shipped_pins_file_is_well_formed_and_lists_every_jar():
     assert set(shipped) == set(SPARK_RUNTIMES)
     for line, runtime in SPARK_RUNTIMES.items():
         assert list(shipped[line].jars) == list(runtime.jars)
-    # Pinned from two independent public build files; the rest is left to the images workflow.
+    # Pinned where independent public build files agree; the rest is left to the images workflow.
     assert shipped["3.5"].jars["org.apache.hadoop:hadoop-aws:3.3.4"] == "53f9ae03c681a30a50aa17524bd9790ab596b28481858e54efd989a826ed3a4a"
+    # apache/spark:4.1.3 (the same image as the -scala2.13-java21-python3-ubuntu tag in spark-docker's tag map).
+    assert shipped["4.1"].base_digest == "sha256:bf9d035a7c32a8ca46aa58d6348182ffd7d2dff6409206ecfbb3915ff1fef211"
 
 
 @pytest.mark.parametrize(
