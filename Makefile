@@ -4,10 +4,13 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 
-.PHONY: help venv tools pyspark plan test bench reference clean
+.PHONY: help doctor venv tools pyspark plan test bench reference clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+doctor: ## check the prerequisites (Python, Java, Node, git, schemas), one line each
+	@$(PYTHON) -m sparkeks.doctor
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)

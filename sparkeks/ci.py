@@ -38,8 +38,31 @@ def stacks_to_preview(changed: list[str], stacks: dict[str, str | None]) -> list
     return sorted(touched)
 
 
-def changed_files(base: str, project_dir: Path) -> list[str]:
-    result = subprocess.run(
-        ["git", "diff", "--name-only", f"{base}...HEAD"], cwd=project_dir, check=True, capture_output=True, text=True
-    )
-    return [line for line in result.stdout.splitlines() if line]
+class GitError(Exception):
+    """git could not answer: one line saying why and what to do."""
+
+
+def _git(project_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(["git", *args], cwd=project_dir, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise GitError("git is not installed; install it, or pass --all") from None
+
+
+def changed_files(base: str, project_dir: Path, *, uncommitted: bool = True) -> list[str]:
+    """Project-relative paths changed since the merge base of `base` and HEAD: the commits, and with
+    `uncommitted` also staged, unstaged and new untracked files (what a local run is about to push)."""
+    if _git(project_dir, "rev-parse", "--is-inside-work-tree").returncode != 0:
+        raise GitError(f"{project_dir}: not a git checkout; run it in a clone, or pass --all")
+    if _git(project_dir, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}").returncode != 0:
+        raise GitError(f"--base {base}: no such commit or branch here; fetch it (git fetch origin main) or name another ref")
+    merge_base = _git(project_dir, "merge-base", base, "HEAD")
+    if merge_base.returncode != 0:
+        raise GitError(f"--base {base}: shares no history with HEAD (a shallow clone? fetch with more depth)")
+    since = merge_base.stdout.strip()
+    # --relative: paths relative to the project, which may sit below the repository root.
+    diff = ["diff", "--name-only", "--relative", since] + ([] if uncommitted else ["HEAD"])
+    changed = _git(project_dir, *diff).stdout.splitlines()
+    if uncommitted:
+        changed += _git(project_dir, "ls-files", "--others", "--exclude-standard").stdout.splitlines()
+    return sorted({line for line in changed if line})

@@ -9,18 +9,45 @@ from pathlib import Path
 EXIT_USAGE = 2
 
 
-def _plan(args: argparse.Namespace) -> int:
-    from sparkeks.plan.runner import PROJECT_ROOT, PlanError, run_plan
-    from sparkeks.plan.writer import summary_of, write_plan
+class CliError(Exception):
+    """A failure the user can fix: printed as one line, exit 2, nothing written."""
 
-    project_dir = Path(args.project_dir).resolve() if args.project_dir else PROJECT_ROOT
-    out_dir = Path(args.out) if args.out else project_dir / "build" / "plan" / args.stack
+
+def project_dir(args: argparse.Namespace) -> Path:
+    """The project a command works on: `--project`, else the nearest spark-on-eks Pulumi.yaml upward."""
+    from sparkeks.project import find_project
+
+    return find_project(getattr(args, "project", None))
+
+
+def _writable_file(option: str, value: str) -> Path:
+    """A file an option names, checked before any work: its directory exists and it is not a directory."""
+    path = Path(value)
+    if path.is_dir():
+        raise CliError(f"{option} {value}: is a directory; name a file")
+    if not path.parent.is_dir():
+        raise CliError(f"{option} {value}: directory {path.parent} does not exist; create it first")
+    return path
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from sparkeks.plan.runner import PlanError, run_plan
+    from sparkeks.plan.writer import mark_failed, summary_of, write_plan
+
+    project = project_dir(args)
+    out_dir = Path(args.out) if args.out else project / "build" / "plan" / args.stack
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CliError(f"--out {args.out}: exists and is not a directory; a plan is a directory of files")
     try:
-        plan = run_plan(args.stack, project_dir)
+        plan = run_plan(args.stack, project)
     except PlanError as err:
+        mark_failed(out_dir, err.lines)
         for line in err.lines:
             print(line, file=sys.stderr)
         return err.exit_code
+    except BaseException:
+        mark_failed(out_dir, ["the program stopped with an error (see the traceback)"])
+        raise
     write_plan(plan, out_dir)
     if not args.quiet:
         print(summary_of(plan), end="")
@@ -32,20 +59,20 @@ def _job(args: argparse.Namespace) -> int:
     import os
 
     from sparkeks.jobs.render import JobError, render_spec_file
-    from sparkeks.plan.runner import PROJECT_ROOT
     from sparkeks.plan.writer import to_yaml
 
-    project_dir = Path(args.project_dir).resolve() if args.project_dir else PROJECT_ROOT
+    out = _writable_file("--out", args.out) if args.out else None
+    project = project_dir(args)
     account = args.account_id or os.environ.get("SPARK_EKS_ACCOUNT_ID")
     try:
-        job = render_spec_file(Path(args.spec), project_dir=project_dir, account_id=account)
+        job = render_spec_file(Path(args.spec), project_dir=project, account_id=account)
     except JobError as err:
         for line in err.problems:
             print(line, file=sys.stderr)
         return EXIT_USAGE
     text = to_yaml(job.application)
-    if args.out:
-        Path(args.out).write_text(text)
+    if out:
+        out.write_text(text)
     else:
         print(text, end="")
     executor = job.application["spec"]["executor"]
@@ -64,9 +91,8 @@ def _zones(text: str) -> list[str]:
 
 def _dr_init(args: argparse.Namespace) -> int:
     from sparkeks.dr import DrInitError, dr_init
-    from sparkeks.plan.runner import PROJECT_ROOT
 
-    project_dir = Path(args.project_dir).resolve() if args.project_dir else PROJECT_ROOT
+    project = project_dir(args)
     try:
         stack = dr_init(
             args.primary,
@@ -74,13 +100,13 @@ def _dr_init(args: argparse.Namespace) -> int:
             spark_zones=_zones(args.spark_zones) if args.spark_zones else None,
             region=args.region,
             name=args.name,
-            project_dir=project_dir,
+            project_dir=project,
         )
     except DrInitError as err:
         for line in err.problems:
             print(line, file=sys.stderr)
         return EXIT_USAGE
-    print(f"wrote {stack.path.relative_to(project_dir)}")
+    print(f"wrote {stack.path.relative_to(project)}")
     for key in stack.secrets_to_set:
         print(f"set before `pulumi up -s {stack.name}`: pulumi config set --secret {key} -s {stack.name}")
     print(f"preview offline: python -m sparkeks plan {stack.name}")
@@ -90,14 +116,14 @@ def _dr_init(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     from sparkeks.plan.diff import PlanDiffError, diff_plans, markdown_report
 
+    out = _writable_file("--out", args.out) if args.out else None
     try:
         diff = diff_plans(Path(args.base), Path(args.head))
     except PlanDiffError as err:
-        print(str(err), file=sys.stderr)
-        return EXIT_USAGE
+        raise CliError(str(err)) from None
     report = markdown_report(diff, title=args.title)
-    if args.out:
-        Path(args.out).write_text(report)
+    if out:
+        out.write_text(report)
     else:
         print(report, end="")
     return 1 if args.exit_code and diff.anything else 0
@@ -106,11 +132,15 @@ def _diff(args: argparse.Namespace) -> int:
 def _changed_stacks(args: argparse.Namespace) -> int:
     import json
 
-    from sparkeks.ci import changed_files, stack_files, stacks_to_preview
-    from sparkeks.plan.runner import PROJECT_ROOT
+    from sparkeks.ci import GitError, changed_files, stack_files, stacks_to_preview
 
-    stacks = stack_files(PROJECT_ROOT)
-    selected = sorted(stacks) if args.all else stacks_to_preview(changed_files(args.base, PROJECT_ROOT), stacks)
+    project = project_dir(args)
+    stacks = stack_files(project)
+    try:
+        changed = [] if args.all else changed_files(args.base, project, uncommitted=not args.committed)
+    except GitError as err:
+        raise CliError(str(err)) from None
+    selected = sorted(stacks) if args.all else stacks_to_preview(changed, stacks)
     print(f"stacks={json.dumps(selected)}")
     return 0
 
@@ -122,15 +152,30 @@ def _config_reference(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _project_option() -> argparse.ArgumentParser:
+    """`--project DIR` for every command that reads the project (stacks/, Pulumi.yaml, the program)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--project",
+        "--project-dir",
+        dest="project",
+        metavar="DIR",
+        help="the spark-on-eks checkout (default: the nearest directory upward with its Pulumi.yaml)",
+    )
+    return parent
+
+
+def build_parser(prog: str = "sparkeks") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m sparkeks",
-        description="Tools for the spark-on-eks Pulumi project.",
+        prog=prog,
+        description="Tools for the spark-on-eks Pulumi project. Run inside the checkout (any subdirectory) or pass --project.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="<command>")
+    project = _project_option()
 
     plan = commands.add_parser(
         "plan",
+        parents=[project],
         help="show what a stack would deploy, offline",
         description=(
             "Run the real Pulumi program for STACK under mocks, against a simulated AWS account: no AWS "
@@ -143,12 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("stack", help="stack name, e.g. dev or prod (stacks/Pulumi.<stack>.yaml)")
     plan.add_argument("--out", metavar="DIR", help="output directory (default: build/plan/<stack>)")
-    plan.add_argument("--project-dir", metavar="DIR", help=argparse.SUPPRESS)
     plan.add_argument("-q", "--quiet", action="store_true", help="do not print the summary")
     plan.set_defaults(func=_plan)
 
     job = commands.add_parser(
         "job",
+        parents=[project],
         help="turn a short job spec into a complete SparkApplication",
         description=(
             "Read a job spec (name, stack, team, Spark line, main file/class, executor count/cores/memory, pool, "
@@ -163,13 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
     job.add_argument(
         "--account-id", metavar="ID", help="AWS account of the stack, when its config does not pin one (also SPARK_EKS_ACCOUNT_ID)"
     )
-    job.add_argument("--project-dir", metavar="DIR", help=argparse.SUPPRESS)
     job.set_defaults(func=_job)
 
     dr = commands.add_parser("dr", help="disaster recovery: derive a DR stack from a primary", description="Disaster-recovery tools.")
     dr_commands = dr.add_subparsers(dest="dr_command", required=True, metavar="<dr command>")
     init = dr_commands.add_parser(
         "init",
+        parents=[project],
         help="write stacks/Pulumi.<primary>-dr.yaml",
         description=(
             "Derive a DR stack file from PRIMARY: same teams, Spark versions and pools, its network in ZONES, "
@@ -183,7 +228,6 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--spark-zones", metavar="Z", help="zones for Spark capacity (default: all of --zones)")
     init.add_argument("--region", help="another region for the DR stack (default: the primary's)")
     init.add_argument("--name", help="DR stack name (default: <primary>-dr)")
-    init.add_argument("--project-dir", metavar="DIR", help=argparse.SUPPRESS)
     init.set_defaults(func=_dr_init)
 
     diff = commands.add_parser(
@@ -204,11 +248,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     changed = commands.add_parser(
         "changed-stacks",
+        parents=[project],
         help="the stacks a change touches (for pull-request previews)",
         description="Print stacks=[...] (GitHub Actions output syntax): every stack when the program changed, else the "
-        "stacks whose files changed and their DR stacks.",
+        "stacks whose files changed and their DR stacks. A change is everything since the merge base with --base: "
+        "commits, staged and unstaged edits and new untracked files.",
     )
-    changed.add_argument("--base", default="origin/main", help="git ref the change is compared with")
+    changed.add_argument("--base", default="origin/main", metavar="REF", help="git ref the change is compared with (default: %(default)s)")
+    changed.add_argument("--committed", action="store_true", help="only committed changes (BASE...HEAD), not the working tree")
     changed.add_argument("--all", action="store_true", help="every stack")
     changed.set_defaults(func=_changed_stacks)
 
@@ -225,6 +272,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+def main(argv: list[str] | None = None, prog: str = "sparkeks") -> int:
+    from sparkeks.project import ProjectNotFound
+
+    args = build_parser(prog).parse_args(argv)
+    try:
+        return args.func(args)
+    except (CliError, ProjectNotFound) as err:
+        print(f"{prog} {args.command}: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:
+        # A file or directory the user named could not be read or written.
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"{prog} {args.command}: {where}{err.strerror or err}", file=sys.stderr)
+        return EXIT_USAGE

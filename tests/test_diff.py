@@ -110,4 +110,4 @@ def test_secrets_show_as_changed_never_their_values(tmp_path):
 def test_missing_plan_is_one_line_and_exit_2(tmp_path, base):
     result = _cli(tmp_path / "nothing", base)
     assert result.returncode == 2
-    assert result.stderr.strip().startswith("base: ")
+    assert result.stderr.strip().startswith("python -m sparkeks diff: base: ")

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from components.history_server.manifests import server_properties
-from sparkeks import versions
+from sparkeks import doctor, versions
 from sparkeks.plan.runner import PROJECT_ROOT
 
 # Where `make pyspark` installs the newest line's PySpark (one venv holds one PySpark).
@@ -60,8 +60,22 @@ def _get(url: str):
         return json.loads(response.read())
 
 
+def _require_java() -> None:
+    """Spark without Java dies with JAVA_GATEWAY_EXITED deep inside PySpark; say what is missing instead."""
+    java = doctor.check_java()
+    if not java.ok:
+        pytest.fail(f"java: {java.detail}", pytrace=False)
+
+
+def _run_job(job: str, env: dict[str, str]) -> None:
+    result = subprocess.run([sys.executable, "-c", job], env=env, timeout=300, capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.fail(f"the local Spark job failed (exit {result.returncode}):\n{result.stderr[-3000:]}", pytrace=False)
+
+
 @pytest.fixture(scope="module")
 def history(tmp_path_factory):
+    _require_java()
     root = tmp_path_factory.mktemp("bucket")
     runtime = versions.SPARK_RUNTIMES[versions.NEWEST_SPARK]
     assert _pyspark_version() == runtime.spark_version, "the local check runs the server image's Spark (requirements-pyspark.txt)"
@@ -92,7 +106,7 @@ def history(tmp_path_factory):
         "PYSPARK_PYTHON": sys.executable,
         "PYTHONPATH": os.pathsep.join([str(PYSPARK_DIR), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
     }
-    subprocess.run([sys.executable, "-c", job], check=True, env=env, timeout=300, capture_output=True)
+    _run_job(job, env)
 
     port = _free_port()
     properties = _local(
@@ -141,6 +155,16 @@ def history(tmp_path_factory):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_missing_java_is_named_not_hidden(monkeypatch, tmp_path):
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-jdk"))
+    with pytest.raises(pytest.fail.Exception) as failure:
+        _require_java()
+    assert str(failure.value) == (
+        f"java: JAVA_HOME={tmp_path / 'no-jdk'} has no bin/java; the local Spark checks in `make test` need Java 17+: "
+        "install a JDK (Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME"
+    )
 
 
 def test_job_writes_rolling_event_logs_to_the_team_prefix(history):

@@ -79,6 +79,10 @@ def compare(old: Any, new: Any) -> list[Change]:
 
 def _load_plan(directory: Path, side: str) -> dict[str, Any]:
     inventory = directory / "inventory.json"
+    failed = directory / "PLAN-FAILED.txt"
+    if failed.is_file():
+        reason = (failed.read_text().splitlines()[1:] or ["(no reason recorded)"])[0]
+        raise PlanDiffError(f"{side}: {directory}: its last plan failed: {reason}")
     if not inventory.is_file():
         raise PlanDiffError(f"{side}: {directory}: no inventory.json; write one with `python -m sparkeks plan <stack> --out {directory}`")
     return json.loads(inventory.read_text())

@@ -102,6 +102,28 @@ def summary_of(plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
+FAILED_MARK = "PLAN-FAILED.txt"
+_PLAN_FILES = ("inventory.json", "summary.md", FAILED_MARK)
+_PLAN_DIRS = ("manifests", "helm")
+
+
+def _remove_previous(out_dir: Path) -> None:
+    # Only what a plan writes is removed, so a mistyped --out cannot wipe unrelated files.
+    for stale in _PLAN_DIRS:
+        shutil.rmtree(out_dir / stale, ignore_errors=True)
+    for stale in _PLAN_FILES:
+        (out_dir / stale).unlink(missing_ok=True)
+
+
+def mark_failed(out_dir: Path, lines: list[str]) -> None:
+    """A failed plan leaves no earlier plan behind to be mistaken for its result: the previous files go,
+    and a mark says why (a diff against this directory reports the failure)."""
+    if not out_dir.is_dir():
+        return
+    _remove_previous(out_dir)
+    (out_dir / FAILED_MARK).write_text("The last plan of this stack failed:\n" + "".join(f"{line}\n" for line in lines))
+
+
 def write_plan(plan: Plan, out_dir: Path) -> None:
     with program_gc():  # the plan is alive and large; full collections would walk it again and again
         _write_plan(plan, out_dir)
@@ -109,9 +131,7 @@ def write_plan(plan: Plan, out_dir: Path) -> None:
 
 def _write_plan(plan: Plan, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    # Only what a previous plan wrote is removed, so a mistyped --out cannot wipe unrelated files.
-    for stale in ("manifests", "helm"):
-        shutil.rmtree(out_dir / stale, ignore_errors=True)
+    _remove_previous(out_dir)
     (out_dir / "manifests").mkdir()
     (out_dir / "helm").mkdir()
 

@@ -1,0 +1,231 @@
+"""The command line: every failure one line with exit 2, the project found from anywhere inside it,
+`changed-stacks` over the working tree, stale plans never mistaken for fresh ones."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sparkeks.ci import changed_files
+from sparkeks.plan.runner import PROJECT_ROOT
+from sparkeks.project import ProjectNotFound, find_project
+from tests.conftest import make_project, stack_config
+
+
+def _cli(*args, cwd=PROJECT_ROOT):
+    return subprocess.run(
+        [sys.executable, "-m", "sparkeks", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"PYTHONPATH": str(PROJECT_ROOT), "PATH": "/usr/bin:/bin"},
+    )
+
+
+def _one_line(result) -> str:
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """A git checkout of a project with the dev and prod stacks, one commit tagged `base`."""
+    root = make_project(tmp_path / "repo", {"dev": stack_config("dev"), "prod": stack_config("prod")})
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "empty")
+    git("add", "-A")
+    git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "project")
+    git("tag", "base")
+    return root
+
+
+# ---- changed-stacks ----------------------------------------------------------------------------------
+
+
+def test_changed_stacks_counts_uncommitted_edits_by_default(repo):
+    path = repo / "stacks" / "Pulumi.dev.yaml"
+    path.write_text(path.read_text() + "\n")
+    (repo / "stacks" / "Pulumi.new.yaml").write_text("config: {}\n")  # untracked: part of the change too
+    assert changed_files("base", repo) == ["stacks/Pulumi.dev.yaml", "stacks/Pulumi.new.yaml"]
+    assert changed_files("base", repo, uncommitted=False) == []
+    result = _cli("changed-stacks", "--base", "base", "--project", repo)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == 'stacks=["dev", "new"]\n'
+    assert _cli("changed-stacks", "--base", "base", "--committed", "--project", repo).stdout == "stacks=[]\n"
+
+
+def test_changed_stacks_help_shows_its_base():
+    result = _cli("changed-stacks", "--help")
+    assert "(default: origin/main)" in " ".join(result.stdout.split())
+
+
+def test_changed_stacks_with_an_unknown_base_is_one_line(repo):
+    line = _one_line(_cli("changed-stacks", "--base", "no-such-ref", "--project", repo))
+    assert line == (
+        "python -m sparkeks changed-stacks: --base no-such-ref: no such commit or branch here; "
+        "fetch it (git fetch origin main) or name another ref"
+    )
+
+
+def test_changed_stacks_outside_a_git_checkout_is_one_line(tmp_path):
+    project = make_project(tmp_path / "project", {"dev": stack_config("dev")})
+    line = _one_line(_cli("changed-stacks", "--project", project))
+    assert line == f"python -m sparkeks changed-stacks: {project.resolve()}: not a git checkout; run it in a clone, or pass --all"
+
+
+# ---- files the user names ---------------------------------------------------------------------------
+
+
+def test_job_out_in_a_missing_directory_is_one_line_and_writes_nothing(tmp_path):
+    out = tmp_path / "missing" / "x.yaml"
+    line = _one_line(_cli("job", "examples/yarn-migration-300x4x14g.yaml", "--out", out))
+    assert line == f"python -m sparkeks job: --out {out}: directory {out.parent} does not exist; create it first"
+    assert not out.parent.exists()
+
+
+def test_plan_out_an_existing_file_is_one_line(tmp_path):
+    out = tmp_path / "plan.txt"
+    out.write_text("keep me\n")
+    line = _one_line(_cli("plan", "dev", "--out", out))
+    assert line == f"python -m sparkeks plan: --out {out}: exists and is not a directory; a plan is a directory of files"
+    assert out.read_text() == "keep me\n"
+
+
+def test_diff_of_an_unreadable_plan_is_one_line(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "inventory.json").mkdir()  # a directory where the file should be
+    line = _one_line(_cli("diff", tmp_path / "a", tmp_path / "a"))
+    assert line.startswith("python -m sparkeks diff: ")
+
+
+def test_a_failed_plan_leaves_no_stale_plan_behind(tmp_path):
+    project = make_project(tmp_path / "project", {"dev": stack_config("dev")})
+    out = tmp_path / "out"
+    assert _cli("plan", "dev", "-q", "--project", project, "--out", out).returncode == 0
+    assert (out / "inventory.json").is_file()
+    (tmp_path / "keep.txt").write_text("unrelated")
+    broken = (project / "stacks" / "Pulumi.dev.yaml").read_text().replace("natStrategy: single", "natStrategy: singel")
+    (project / "stacks" / "Pulumi.dev.yaml").write_text(broken)
+    result = _cli("plan", "dev", "-q", "--project", project, "--out", out)
+    assert result.returncode == 2
+    assert sorted(p.name for p in out.iterdir()) == ["PLAN-FAILED.txt"]
+    assert (out / "PLAN-FAILED.txt").read_text() == "The last plan of this stack failed:\n" + result.stderr
+    diff = _one_line(_cli("diff", out, out))
+    assert diff.startswith(f"python -m sparkeks diff: base: {out}: its last plan failed: stacks/Pulumi.dev.yaml: spark-on-eks:network.natStrategy")
+    # The next good plan clears the mark.
+    (project / "stacks" / "Pulumi.dev.yaml").write_text(broken.replace("singel", "single"))
+    assert _cli("plan", "dev", "-q", "--project", project, "--out", out).returncode == 0
+    assert sorted(p.name for p in out.iterdir()) == ["helm", "inventory.json", "manifests", "summary.md"]
+
+
+# ---- finding the project ----------------------------------------------------------------------------
+
+
+def test_the_project_is_found_from_a_subdirectory():
+    assert find_project(start=PROJECT_ROOT / "stacks") == PROJECT_ROOT
+    assert find_project(start=PROJECT_ROOT / "components" / "spark") == PROJECT_ROOT
+    assert find_project(PROJECT_ROOT / "stacks" / "..") == PROJECT_ROOT
+
+
+def test_outside_the_project_the_error_says_where_it_looked(tmp_path):
+    with pytest.raises(ProjectNotFound) as err:
+        find_project(start=tmp_path)
+    assert str(err.value) == (
+        f"{tmp_path.resolve()}: not inside a spark-on-eks project (no Pulumi.yaml of project 'spark-on-eks' here or in a parent); "
+        "cd into the checkout or pass --project DIR"
+    )
+    (tmp_path / "Pulumi.yaml").write_text("name: other\nruntime: python\n")
+    with pytest.raises(ProjectNotFound, match=r"Pulumi.yaml is project 'other', not 'spark-on-eks'"):
+        find_project(tmp_path)
+
+
+def test_plan_runs_from_a_subdirectory(tmp_path):
+    result = _cli("plan", "dev", "-q", "--out", tmp_path / "out", cwd=PROJECT_ROOT / "stacks")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "inventory.json").is_file()
+
+
+# ---- the installed command ---------------------------------------------------------------------------
+
+
+def _copy_of_the_project(dest: Path) -> Path:
+    ignore = shutil.ignore_patterns(".venv", ".git", "build", "node_modules", "__pycache__", "*.egg-info", ".pytest_cache")
+    shutil.copytree(PROJECT_ROOT, dest, ignore=ignore, symlinks=True)
+    return dest
+
+
+def test_pip_install_gives_a_sparkeks_command_that_works_from_anywhere(tmp_path):
+    import site
+    import venv
+
+    checkout = _copy_of_the_project(tmp_path / "checkout")
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    # Dependencies (and the build backend) from this interpreter's site-packages: the test stays offline.
+    [target] = (env_dir / "lib").glob("python3.*/site-packages")
+    (target / "deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    python = env_dir / "bin" / "python"
+    install = subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index", str(checkout)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert install.returncode == 0, install.stderr
+    sparkeks = env_dir / "bin" / "sparkeks"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    clean_env = {"PATH": f"{env_dir / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
+
+    def run(*args, cwd):
+        return subprocess.run([sparkeks, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=clean_env)
+
+    from_subdir = run("plan", "dev", "-q", "--out", tmp_path / "a", cwd=checkout / "stacks")
+    assert from_subdir.returncode == 0, from_subdir.stderr
+    with_project = run("plan", "dev", "-q", "--project", checkout, "--out", tmp_path / "b", cwd=elsewhere)
+    assert with_project.returncode == 0, with_project.stderr
+    assert (tmp_path / "a" / "inventory.json").read_text() == (tmp_path / "b" / "inventory.json").read_text()
+    assert run("config-reference", cwd=elsewhere).stdout.startswith("| key | type | default | meaning |")
+    line = _one_line(run("plan", "dev", cwd=elsewhere))
+    assert line.startswith(f"sparkeks plan: {elsewhere.resolve()}: not inside a spark-on-eks project")
+    # The command runs the checkout's code, not the copy pip installed.
+    cli = checkout / "sparkeks" / "cli.py"
+    cli.write_text(cli.read_text().replace("Tools for the spark-on-eks Pulumi project.", "Tools of this checkout."))
+    assert "Tools of this checkout." in run("--help", cwd=checkout).stdout
+    assert "Tools for the spark-on-eks Pulumi project." in run("--help", cwd=elsewhere).stdout
+
+
+def test_doctor_names_each_missing_prerequisite_in_one_line(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("git", "node"):  # no java, no pulumi
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    result = subprocess.run(
+        [sys.executable, "-m", "sparkeks.doctor"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={"PATH": str(bin_dir), "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert [line.split(":")[0].split()[-1] for line in lines] == [
+        "python", "virtualenv", "java", "node", "actionlint", "git", "schemas", "pulumi", "aws",
+    ]
+    assert lines[2] == (
+        "MISSING  java: no java on PATH; the local Spark checks in `make test` need Java 17+: "
+        "install a JDK (Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME"
+    )
+    assert lines[3].startswith("ok       node: v")
+    assert lines[7] == "optional pulumi: not on PATH; needed only to deploy (https://www.pulumi.com/docs/install/)"
