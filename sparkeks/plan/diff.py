@@ -1,7 +1,8 @@
-"""Compare two offline plans: what a change would add, remove and change, as a Markdown report.
+"""Compare two offline plans: what a change would add, remove and change.
 
 Works on plan directories only (inventory.json, manifests/, helm/), so a pull request from a fork can be
-reviewed without any credentials: plan the base, plan the head, diff.
+reviewed without any credentials: plan the base, plan the head, diff. The Markdown report is built in
+`sparkeks.plan.report`.
 """
 
 from __future__ import annotations
@@ -13,17 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from sparkeks import yamlio
+from sparkeks.plan.changes import ABSENT, Change, compare, flatten
 from sparkeks.plan.monitor import SECRET
 
-Change = tuple[str, Any, Any]  # (path, old, new); old/new are _ABSENT for added/removed keys
+__all__ = ["ABSENT", "Change", "PlanDiff", "PlanDiffError", "ResourceDiff", "compare", "diff_plans", "flatten", "markdown_report"]
 
-
-class _Absent:
-    def __repr__(self) -> str:
-        return "(absent)"
-
-
-_ABSENT = _Absent()
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
 class PlanDiffError(Exception):
@@ -34,6 +30,9 @@ class PlanDiffError(Exception):
 class ResourceDiff:
     ref: str
     changes: list[Change] = field(default_factory=list)
+    before: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Inputs in the base plan (the access section reads policies and rules as documents)."""
+    after: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -45,36 +44,17 @@ class PlanDiff:
     outputs: list[Change] = field(default_factory=list)
     manifests: dict[str, str] = field(default_factory=dict)
     """file -> unified diff (added and removed files diff against nothing)"""
+    manifest_status: dict[str, str] = field(default_factory=dict)
+    """file -> added, removed or changed"""
     helm: dict[str, list[Change]] = field(default_factory=dict)
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    """Inputs of added (head) and removed (base) resources, by ref."""
+    secrets: list[str] = field(default_factory=list)
+    """Secret config keys whose stored (encrypted) value differs."""
 
     @property
     def anything(self) -> bool:
-        return bool(self.added or self.removed or self.changed or self.outputs or self.manifests or self.helm)
-
-
-def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Leaves by path: `spec.limits.cpu`, `rules[0].verbs[2]`."""
-    if isinstance(value, dict) and value:
-        out: dict[str, Any] = {}
-        for key in value:
-            out.update(flatten(value[key], f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    if isinstance(value, list) and value:
-        out = {}
-        for index, item in enumerate(value):
-            out.update(flatten(item, f"{prefix}[{index}]"))
-        return out
-    return {prefix: value}
-
-
-def compare(old: Any, new: Any) -> list[Change]:
-    a, b = flatten(old), flatten(new)
-    changes = []
-    for path in sorted(set(a) | set(b)):
-        before, after = a.get(path, _ABSENT), b.get(path, _ABSENT)
-        if before != after:
-            changes.append((path, before, after))
-    return changes
+        return bool(self.added or self.removed or self.changed or self.outputs or self.manifests or self.helm or self.secrets)
 
 
 def _load_plan(directory: Path, side: str) -> dict[str, Any]:
@@ -85,11 +65,18 @@ def _load_plan(directory: Path, side: str) -> dict[str, Any]:
         raise PlanDiffError(f"{side}: {directory}: its last plan failed: {reason}")
     if not inventory.is_file():
         raise PlanDiffError(f"{side}: {directory}: no inventory.json; write one with `python -m sparkeks plan <stack> --out {directory}`")
-    return json.loads(inventory.read_text())
+    try:
+        return json.loads(inventory.read_text())
+    except ValueError as err:
+        raise PlanDiffError(f"{side}: {inventory}: not a plan inventory (invalid JSON: {err})") from None
 
 
 def _files(directory: Path) -> dict[str, str]:
     return {p.name: p.read_text() for p in sorted(directory.glob("*.yaml"))} if directory.is_dir() else {}
+
+
+def _secret_paths(inputs: dict[str, Any]) -> list[str]:
+    return [path for path, value in flatten(inputs).items() if value == SECRET]
 
 
 def diff_plans(base_dir: Path, head_dir: Path) -> PlanDiff:
@@ -99,11 +86,19 @@ def diff_plans(base_dir: Path, head_dir: Path) -> PlanDiff:
     diff = PlanDiff(stack=head["stack"])
     diff.added = sorted(set(after) - set(before))
     diff.removed = sorted(set(before) - set(after))
+    diff.inputs = {ref: after[ref]["inputs"] for ref in diff.added} | {ref: before[ref]["inputs"] for ref in diff.removed}
+
+    # A secret's value never reaches the plan; the fingerprint of its ciphertext does (see runner.py).
+    old_secrets, new_secrets = base.get("secrets", {}), head.get("secrets", {})
+    diff.secrets = sorted(k for k in set(old_secrets) | set(new_secrets) if old_secrets.get(k) != new_secrets.get(k))
     for ref in sorted(set(before) & set(after)):
         changes = compare(before[ref]["inputs"], after[ref]["inputs"])
         changes += [(f"(options) {p}", o, n) for p, o, n in compare(before[ref]["options"], after[ref]["options"])]
+        if set(after[ref].get("secretConfig", [])) & set(diff.secrets):
+            unchanged = {p for p, _, _ in changes}
+            changes += [(p, SECRET, SECRET) for p in _secret_paths(after[ref]["inputs"]) if p not in unchanged]
         if changes:
-            diff.changed.append(ResourceDiff(ref, changes))
+            diff.changed.append(ResourceDiff(ref, sorted(changes, key=lambda c: c[0]), before[ref]["inputs"], after[ref]["inputs"]))
     diff.outputs = compare(base.get("outputs", {}), head.get("outputs", {}))
 
     old_manifests, new_manifests = _files(base_dir / "manifests"), _files(head_dir / "manifests")
@@ -112,6 +107,7 @@ def diff_plans(base_dir: Path, head_dir: Path) -> PlanDiff:
         if old != new:
             lines = difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"base/{name}", f"head/{name}")
             diff.manifests[name] = "".join(lines)
+            diff.manifest_status[name] = "added" if not old else "removed" if not new else "changed"
 
     old_helm, new_helm = _files(base_dir / "helm"), _files(head_dir / "helm")
     for name in sorted(set(old_helm) | set(new_helm)):
@@ -123,61 +119,7 @@ def diff_plans(base_dir: Path, head_dir: Path) -> PlanDiff:
     return diff
 
 
-def _show(value: Any) -> str:
-    if value is _ABSENT:
-        return "(absent)"
-    if value == SECRET:
-        return "(secret)"
-    text = json.dumps(value, sort_keys=True)
-    text = text if len(text) <= 80 else text[:77] + "..."
-    return "`" + text.replace("|", "\\|").replace("`", "'") + "`"
-
-
-def _change_rows(changes: list[Change]) -> list[str]:
-    rows = ["| path | before | after |", "|---|---|---|"]
-    for path, old, new in changes:
-        if old == SECRET or new == SECRET:
-            # A secret's value never appears; that it changed does.
-            rows.append(f"| `{path}` | (secret) | (secret, changed) |")
-        else:
-            rows.append(f"| `{path}` | {_show(old)} | {_show(new)} |")
-    return rows
-
-
-def summary(diff: PlanDiff) -> str:
-    if not diff.anything:
-        return "No changes."
-    parts = [f"{len(diff.added)} to add", f"{len(diff.changed)} to change", f"{len(diff.removed)} to remove"]
-    extra = []
-    if diff.manifests:
-        extra.append(f"{len(diff.manifests)} Kubernetes manifests")
-    if diff.helm:
-        extra.append(f"{len(diff.helm)} Helm releases")
-    if diff.outputs:
-        extra.append(f"{len(diff.outputs)} outputs")
-    return ", ".join(parts) + (f" ({', '.join(extra)} differ)." if extra else ".")
-
-
 def markdown_report(diff: PlanDiff, title: str | None = None) -> str:
-    lines = [f"### Offline plan diff: {title or diff.stack}", "", f"**{summary(diff)}**", ""]
-    if not diff.anything:
-        return "\n".join(lines)
-    if diff.added:
-        lines += ["#### Added", "", *(f"- `{ref}`" for ref in diff.added), ""]
-    if diff.removed:
-        lines += ["#### Removed", "", *(f"- `{ref}`" for ref in diff.removed), ""]
-    if diff.changed:
-        lines += ["#### Changed", ""]
-        for resource in diff.changed:
-            lines += [f"`{resource.ref}`", "", *_change_rows(resource.changes), ""]
-    if diff.helm:
-        lines += ["#### Helm values", ""]
-        for release, changes in diff.helm.items():
-            lines += [f"`{release}`", "", *_change_rows(changes), ""]
-    if diff.manifests:
-        lines += ["#### Kubernetes manifests", ""]
-        for name, text in diff.manifests.items():
-            lines += [f"<details><summary><code>{name}</code></summary>", "", "```diff", text.rstrip("\n"), "```", "", "</details>", ""]
-    if diff.outputs:
-        lines += ["#### Stack outputs", "", *_change_rows(diff.outputs), ""]
-    return "\n".join(lines)
+    from sparkeks.plan.report import markdown_report as render
+
+    return render(diff, title)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
@@ -12,6 +14,8 @@ from pulumi.runtime.mocks import MockMonitor
 
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
+# The runner's per-key stand-in for a secure config value (see runner.SECRET_PLACEHOLDER).
+_SECRET_SOURCE = re.compile(r"offline-plan-secret-placeholder\[([^\]]+)\]")
 
 
 def urn_ref(urn: str) -> str:
@@ -22,23 +26,30 @@ def urn_ref(urn: str) -> str:
     return f"{qualified_type.split('$')[-1]}::{name}"
 
 
-def plain(value: Any) -> Any:
+def _masked(value: Any, sources: set[str] | None) -> str:
+    """A secret, masked; which secret config keys it was made from goes into `sources`."""
+    if sources is not None:
+        sources.update(_SECRET_SOURCE.findall(json.dumps(value.get("value"))))
+    return SECRET
+
+
+def plain(value: Any, sources: set[str] | None = None) -> Any:
     """A wire value (Struct already turned into dicts) as plain JSON with secrets masked."""
     if isinstance(value, dict):
         sig = value.get(rpc._special_sig_key)
         if sig == rpc._special_secret_sig:
-            return SECRET
+            return _masked(value, sources)
         if sig == rpc._special_resource_sig:
             return urn_ref(value.get("urn", ""))
         if sig == rpc._special_output_value_sig:
             if value.get("secret"):
-                return SECRET
-            return plain(value["value"]) if "value" in value else UNKNOWN
+                return _masked(value, sources)
+            return plain(value["value"], sources) if "value" in value else UNKNOWN
         if sig == rpc._special_asset_sig or sig == rpc._special_archive_sig:
-            return {k: plain(v) for k, v in value.items() if k != rpc._special_sig_key}
-        return {k: plain(v) for k, v in value.items()}
+            return {k: plain(v, sources) for k, v in value.items() if k != rpc._special_sig_key}
+        return {k: plain(v, sources) for k, v in value.items()}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [plain(v, sources) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if value == rpc.UNKNOWN:
@@ -46,8 +57,8 @@ def plain(value: Any) -> Any:
     return value
 
 
-def struct_to_plain(struct: struct_pb2.Struct) -> dict[str, Any]:
-    return plain(json_format.MessageToDict(struct))
+def struct_to_plain(struct: struct_pb2.Struct, sources: set[str] | None = None) -> dict[str, Any]:
+    return plain(json_format.MessageToDict(struct), sources)
 
 
 @dataclass
@@ -58,6 +69,8 @@ class Registration:
     inputs: dict[str, Any]
     options: dict[str, Any]
     urn: str = ""
+    secret_config: list[str] = field(default_factory=list)
+    """Secret config keys its masked inputs were made from."""
 
 
 class PlanMonitor(MockMonitor):
@@ -91,7 +104,8 @@ class PlanMonitor(MockMonitor):
             options["deleteBeforeReplace"] = bool(request.deleteBeforeReplace)
         if request.additionalSecretOutputs:
             options["additionalSecretOutputs"] = sorted(request.additionalSecretOutputs)
-        self._record(request, response.urn, struct_to_plain(request.object), options)
+        sources: set[str] = set()
+        self._record(request, response.urn, struct_to_plain(request.object, sources), options, sorted(sources))
         return response
 
     def ReadResource(self, request):
@@ -101,11 +115,11 @@ class PlanMonitor(MockMonitor):
         self._record(request, response.urn, {**struct_to_plain(request.properties), "id": request.id}, options)
         return response
 
-    def _record(self, request, urn: str, inputs: dict[str, Any], options: dict[str, Any]) -> None:
+    def _record(self, request, urn: str, inputs: dict[str, Any], options: dict[str, Any], secret_config: list[str] | None = None) -> None:
         parent = urn_ref(request.parent) or None
         if parent == urn_ref(self._stack_urn):
             parent = None  # top-level resources: the stack itself is not part of the plan
-        record = Registration(request.type, request.name, parent, inputs, options, urn)
+        record = Registration(request.type, request.name, parent, inputs, options, urn, secret_config or [])
         with self._lock:
             self.registrations.append(record)
 

@@ -6,6 +6,7 @@ so the program cannot tell the difference, and invalid config fails here exactly
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import runpy
@@ -17,8 +18,22 @@ from typing import Any
 import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-# Stands in for secure config values: the offline plan cannot decrypt them and never prints them.
+# Stands in for secure config values: the offline plan cannot decrypt them and never prints them. Each
+# key gets its own (`...[spark-on-eks:grafanaAdminPassword]`), so the plan can tell which resources use it.
 SECRET_PLACEHOLDER = "offline-plan-secret-placeholder"
+
+
+def secret_fingerprint(stored: Any) -> str:
+    """What the plan records of a secret: a digest of its ciphertext as the stack file stores it.
+
+    The plan cannot decrypt, and must not: a digest of the plain value would let anyone with the plan
+    try guesses offline until one matches (fatal for a short password), and a keyed digest needs a key
+    that CI and every reviewer share. The ciphertext is already public in the repository and carries a
+    random nonce, so its digest reveals nothing, yet it changes whenever `pulumi config set --secret`
+    stores a new value. (Storing the same value again also changes it: the diff then says "changed
+    (secret)" for a re-encryption, an honest over-report.)
+    """
+    return "sha256:" + hashlib.sha256(json.dumps(stored, sort_keys=True).encode()).hexdigest()[:16]
 
 
 class PlanError(Exception):
@@ -38,6 +53,8 @@ class StackInput:
     stack: str
     config: dict[str, str]
     secret_keys: list[str]
+    secrets: dict[str, str]
+    """secret key -> fingerprint of its stored ciphertext"""
 
 
 @dataclass
@@ -48,21 +65,23 @@ class Plan:
     outputs: dict[str, Any]
     ids: dict[str, str]
     """`type::name` -> the id the simulated account gave it (for tests that follow references)."""
+    secrets: dict[str, str] | None = None
+    """secret config key -> fingerprint of its stored ciphertext (see `secret_fingerprint`)"""
 
 
-def _strip_secure(value: Any) -> tuple[Any, bool]:
+def _strip_secure(value: Any, placeholder: str = SECRET_PLACEHOLDER) -> tuple[Any, bool]:
     """Replace `{secure: ...}` values (at any depth) with a placeholder; say whether any was found."""
     if isinstance(value, dict):
         if set(value) == {"secure"}:
-            return SECRET_PLACEHOLDER, True
+            return placeholder, True
         found = False
         out = {}
         for k, v in value.items():
-            out[k], inner = _strip_secure(v)
+            out[k], inner = _strip_secure(v, placeholder)
             found |= inner
         return out, found
     if isinstance(value, list):
-        pairs = [_strip_secure(v) for v in value]
+        pairs = [_strip_secure(v, placeholder) for v in value]
         return [v for v, _ in pairs], any(f for _, f in pairs)
     return value, False
 
@@ -90,14 +109,14 @@ def read_stack(stack: str, project_dir: Path = PROJECT_ROOT) -> StackInput:
     if not isinstance(raw, dict):
         raise PlanError([f"{path.relative_to(project_dir)}: config: must be a mapping of keys to values"])
     config: dict[str, str] = {}
-    secret_keys: list[str] = []
-    for key, value in raw.items():
+    secrets: dict[str, str] = {}
+    for key, stored in raw.items():
         full_key = key if ":" in key else f"{project}:{key}"
-        value, secret = _strip_secure(value)
+        value, secret = _strip_secure(stored, f"{SECRET_PLACEHOLDER}[{full_key}]")
         config[full_key] = _as_config_string(value)
         if secret:
-            secret_keys.append(full_key)
-    return StackInput(project=project, stack=stack, config=config, secret_keys=sorted(secret_keys))
+            secrets[full_key] = secret_fingerprint(stored)
+    return StackInput(project=project, stack=stack, config=config, secret_keys=sorted(secrets), secrets=dict(sorted(secrets.items())))
 
 
 def load_stack(stack: str, project_dir: Path = PROJECT_ROOT):
@@ -209,6 +228,7 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT, *, _seen: frozenset[s
 
     resources = [
         {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs, "options": r.options}
+        | ({"secretConfig": r.secret_config} if r.secret_config else {})
         for r in monitor.registrations
     ]
     # The platform must fit its fixed-size nodes: refused like invalid config, one line per problem.
@@ -221,4 +241,6 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT, *, _seen: frozenset[s
     by_ref = {f"{r['type']}::{r['name']}": r for r in resources}
     resources.sort(key=lambda r: _tree_key(by_ref, r))
     ids = {urn_ref(urn): registration.id for urn, registration in monitor.resources.items()}
-    return Plan(project=stack_input.project, stack=stack, resources=resources, outputs=monitor.stack_outputs, ids=ids)
+    return Plan(
+        project=stack_input.project, stack=stack, resources=resources, outputs=monitor.stack_outputs, ids=ids, secrets=stack_input.secrets
+    )

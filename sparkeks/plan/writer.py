@@ -60,6 +60,7 @@ def inventory_of(plan: Plan) -> dict[str, Any]:
         "stack": plan.stack,
         "resources": [_sorted(r) for r in plan.resources],
         "outputs": _sorted(plan.outputs),
+        "secrets": dict(sorted((plan.secrets or {}).items())),
     }
 
 
