@@ -185,6 +185,7 @@ if config.dr is not None:
             partition=partition,
             event_log_bucket=storage.bucket_name,
             replicate_buckets=config.dr.replicate_buckets,
+            copy_suffix=config.dr.copy_suffix,
             time_control=config.dr.replication_time_control,
             protect=config.protect_state,
         ),

@@ -100,6 +100,7 @@ def _dr_init(args: argparse.Namespace) -> int:
             spark_zones=_zones(args.spark_zones) if args.spark_zones else None,
             region=args.region,
             name=args.name,
+            cidr=args.cidr,
             project_dir=project,
         )
     except DrInitError as err:
@@ -219,15 +220,20 @@ def build_parser(prog: str = "sparkeks") -> argparse.ArgumentParser:
         description=(
             "Derive a DR stack file from PRIMARY: same teams, Spark versions and pools, its network in ZONES, "
             "its Spark capacity in zones the primary's Spark capacity does not use, a tenth of the primary's pool "
-            "limits on standby (one value to scale up), and replication of the primary's event logs. Refuses "
-            "overlapping Spark zones, zones outside the region and an existing file, one line each, exit 2."
+            "limits on standby (one value to scale up), and replication of the primary's event logs. Its cluster, "
+            "bucket and replica names derive from --name, its VPC block is the next free one. Refuses overlapping "
+            "Spark zones, zones outside the region, an existing file, and a cluster name, bucket or VPC block another "
+            "stack in stacks/ already uses, one line each, exit 2."
         ),
     )
     init.add_argument("primary", help="primary stack, e.g. prod")
     init.add_argument("--zones", required=True, metavar="Z1,Z2", help="zones the DR network spans (at least 2)")
     init.add_argument("--spark-zones", metavar="Z", help="zones for Spark capacity (default: all of --zones)")
     init.add_argument("--region", help="another region for the DR stack (default: the primary's)")
-    init.add_argument("--name", help="DR stack name (default: <primary>-dr)")
+    init.add_argument(
+        "--name", help="DR stack name (default: <primary>-dr); its cluster, bucket and replica names derive from it"
+    )
+    init.add_argument("--cidr", metavar="BLOCK", help="VPC block (default: the first one of the primary's size after it that no stack uses)")
     init.set_defaults(func=_dr_init)
 
     diff = commands.add_parser(

@@ -12,6 +12,7 @@ import yaml
 
 from sparkeks.config.loader import ConfigError, load_stack_config
 from sparkeks.config.model import PROJECT, StackConfig
+from sparkeks.dr_names import clashes, derived_bucket_name, derived_cluster_name, existing_stacks, free_cidr, names_of, suffix_of
 from sparkeks.plan.runner import SECRET_PLACEHOLDER, PlanError, load_stack
 from sparkeks.regions import REGIONS
 
@@ -31,13 +32,6 @@ class DrStack:
     name: str
     path: Path
     secrets_to_set: list[str]
-
-
-def _next_cidr(cidr: str) -> str:
-    """The same-sized block right after the primary's (10.20.0.0/16 -> 10.21.0.0/16), so the two VPCs
-    can be peered later."""
-    network = ipaddress.IPv4Network(cidr)
-    return str(ipaddress.IPv4Network((int(network.network_address) + network.num_addresses, network.prefixlen)))
 
 
 def _placeholders(value: Any) -> tuple[Any, bool]:
@@ -71,6 +65,7 @@ def dr_init(
     spark_zones: list[str] | None = None,
     region: str | None = None,
     name: str | None = None,
+    cidr: str | None = None,
     project_dir: Path,
 ) -> DrStack:
     raw, config = _primary(primary, project_dir)
@@ -78,6 +73,19 @@ def dr_init(
     path = project_dir / "stacks" / f"Pulumi.{name}.yaml"
     target_region = region or config.region
     problems: list[str] = []
+    if name == primary:
+        raise DrInitError([f"--name {name}: is the primary's own name; a DR stack needs another (default: {primary}-dr)"])
+    others, _ = existing_stacks(project_dir, load_stack)
+    if cidr is not None:
+        try:
+            block = ipaddress.IPv4Network(cidr)
+        except ValueError:
+            raise DrInitError([f"--cidr {cidr}: not an IPv4 block like 10.21.0.0/16 (host bits zero)"]) from None
+    else:
+        found = free_cidr(ipaddress.IPv4Network(config.network.cidr), [o.cidr for o in others])
+        if found is None:
+            raise DrInitError([f"--cidr: no free block of the primary's size after {config.network.cidr}; name one with --cidr"])
+        block = found
     known = REGIONS.get(target_region)
     if known is None:
         raise DrInitError([f"--region: {target_region}: unknown region; known: {', '.join(sorted(REGIONS))}"])
@@ -110,12 +118,14 @@ def dr_init(
             secrets.append(key if ":" in key else f"{PROJECT}:{key}")
     derived["aws:region"] = target_region
     network = dict(derived.get(f"{PROJECT}:network") or {})
-    network.update({"cidr": _next_cidr(config.network.cidr), "zones": list(zones), "sparkZones": spark})
+    # Every name the world sees comes from the DR stack's own name: two copies of one primary never share one.
+    suffix = suffix_of(name, primary)
+    network.update({"cidr": str(block), "zones": list(zones), "sparkZones": spark})
     derived[f"{PROJECT}:network"] = network
-    derived[f"{PROJECT}:clusterName"] = f"{config.resolved_cluster_name(primary)[:29]}-dr"
+    derived[f"{PROJECT}:clusterName"] = derived_cluster_name(config.resolved_cluster_name(primary), suffix)
     spark_section = dict(derived.get(f"{PROJECT}:spark") or {})
     if config.spark.bucket_name:
-        spark_section["bucketName"] = f"{config.spark.bucket_name[:60]}-dr"
+        spark_section["bucketName"] = derived_bucket_name(config.spark.bucket_name, suffix)
     if spark_section:
         derived[f"{PROJECT}:spark"] = spark_section
     derived[f"{PROJECT}:dr"] = {
@@ -123,15 +133,19 @@ def dr_init(
         # Standby: a tenth of the primary's pool limits. Failover: set 1 and `pulumi up`.
         "capacityScale": STANDBY_SCALE,
         "replicateBuckets": [],
+        "copySuffix": suffix,
     }
 
     # The result must validate like any stack file before it is written.
     encoded = {k: (v if isinstance(v, str) else json.dumps(v)) for k, v in derived.items() if not (isinstance(v, dict) and "secure" in v)}
     encoded.update({k: SECRET_PLACEHOLDER for k in secrets})
     try:
-        load_stack_config(name, {(k if ":" in k else f"{PROJECT}:{k}"): v for k, v in encoded.items()}, set(secrets))
+        dr_config = load_stack_config(name, {(k if ":" in k else f"{PROJECT}:{k}"): v for k, v in encoded.items()}, set(secrets))
     except ConfigError as err:
         raise DrInitError(err.problems) from None
+    clash = clashes(names_of(name, dr_config), others, "--cidr" if cidr is not None else "derived VPC block")
+    if clash:
+        raise DrInitError(clash)
 
     header = (
         f"# {name}: disaster-recovery copy of stack {primary}, written by `python -m sparkeks dr init`.\n"

@@ -173,3 +173,68 @@ def test_shipped_dr_example_in_the_docs_matches_the_command():
     text = (PROJECT_ROOT / "docs" / "dr.md").read_text()
     assert "python -m sparkeks dr init prod --zones us-east-1d,us-east-1e" in text
     assert "capacityScale" in text and "RPO" in text and "RTO" in text
+
+
+def test_two_dr_stacks_of_one_primary_never_collide(project):
+    dr_init("prod", zones=["us-west-2a", "us-west-2b"], region="us-west-2", name="prod-west", project_dir=project)
+    dr_init("prod", zones=["us-east-1d", "us-east-1e"], name="prod-dr-b", project_dir=project)
+    west, second = load_stack("prod-west", project), load_stack("prod-dr-b", project)
+    assert (west.resolved_cluster_name("prod-west"), second.resolved_cluster_name("prod-dr-b")) == ("spark-prod-west", "spark-prod-dr-b")
+    assert (west.resolved_bucket_name("prod-west", ACCOUNT), second.resolved_bucket_name("prod-dr-b", ACCOUNT)) == (
+        f"spark-prod-west-spark-{ACCOUNT}",
+        f"spark-prod-dr-b-spark-{ACCOUNT}",
+    )
+    assert (west.network.cidr, second.network.cidr) == ("10.21.0.0/16", "10.22.0.0/16")  # prod is 10.20.0.0/16
+    assert (west.dr.copy_suffix, second.dr.copy_suffix) == ("west", "dr-b")
+    # Both plan, and no bucket name appears in both.
+    buckets = [
+        {r["inputs"]["bucket"] for r in run_plan(stack, project).resources if r["type"] == "aws:s3/bucket:Bucket"}
+        for stack in ("prod-west", "prod-dr-b")
+    ]
+    assert buckets == [
+        {f"spark-prod-west-spark-{ACCOUNT}", f"spark-prod-west-loki-{ACCOUNT}"},
+        {f"spark-prod-dr-b-spark-{ACCOUNT}", f"spark-prod-dr-b-loki-{ACCOUNT}"},
+    ]
+
+
+def test_replica_buckets_carry_the_dr_stacks_suffix(project):
+    stack = dr_init("prod", zones=["us-east-1d", "us-east-1e"], name="prod-dr-b", project_dir=project)
+    stack.path.write_text(stack.path.read_text().replace("replicateBuckets: []", "replicateBuckets: [example-datalake-prod]"))
+    view = PlanView(run_plan("prod-dr-b", project))
+    assert view.one("aws:s3/bucket:Bucket", "dr-example-datalake-prod-bucket")["inputs"]["bucket"] == "example-datalake-prod-dr-b"
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "expected"),
+    [
+        # Another stack already pinned the cluster name (and so the bucket) the new one would derive.
+        (
+            {"aws:allowedAccountIds": [ACCOUNT], "spark-on-eks:clusterName": "spark-prod-west", "spark-on-eks:network": {"cidr": "10.40.0.0/16", "zones": ["us-west-2a", "us-west-2b"]}},
+            ["--name", "prod-west"],
+            [
+                "--name prod-west: cluster name spark-prod-west is already stack other's; pick another --name",
+                f"--name prod-west: bucket spark-prod-west-spark-{ACCOUNT} is already stack other's (S3 names are global); pick another --name",
+            ],
+        ),
+        # A block chosen by hand that another stack's VPC uses.
+        (
+            {"spark-on-eks:network": {"cidr": "10.50.0.0/16", "zones": ["us-west-2a", "us-west-2b"]}},
+            ["--name", "prod-west", "--cidr", "10.50.0.0/16"],
+            ["--cidr 10.50.0.0/16: overlaps stack other's VPC 10.50.0.0/16; VPCs that may be peered need distinct blocks"],
+        ),
+    ],
+)
+def test_a_clashing_dr_stack_is_refused(project, setup, args, expected):
+    other = {**stack_config("dev"), **setup}
+    (project / "stacks" / "Pulumi.other.yaml").write_text(yaml.safe_dump({"config": other}, sort_keys=False))
+    result = _cli(project, "prod", "--zones", "us-west-2a,us-west-2b", "--region", "us-west-2", *args)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == expected
+    assert not (project / "stacks" / "Pulumi.prod-west.yaml").exists()
+
+
+def test_the_derived_block_skips_blocks_other_stacks_use(project):
+    other = {**stack_config("dev"), "spark-on-eks:network": {"cidr": "10.21.0.0/16", "zones": ["us-west-2a", "us-west-2b"]}}
+    (project / "stacks" / "Pulumi.other.yaml").write_text(yaml.safe_dump({"config": other}, sort_keys=False))
+    dr_init("prod", zones=["us-east-1d", "us-east-1e"], project_dir=project)
+    assert load_stack("prod-dr", project).network.cidr == "10.22.0.0/16"

@@ -21,6 +21,8 @@ class DisasterRecoveryArgs:
     event_log_bucket: pulumi.Input[str]
     """This stack's platform bucket: the destination of the primary's event logs."""
     replicate_buckets: list[str] = field(default_factory=list)
+    copy_suffix: str = "dr"
+    """The copies are `<bucket>-<copy_suffix>` (S3 names are global: each DR stack has its own suffix)."""
     time_control: bool = True
     protect: bool = True
 
@@ -39,7 +41,7 @@ class DisasterRecovery(pulumi.ComponentResource):
             source: ProtectedBucket(
                 f"{name}-{source}",
                 ProtectedBucketArgs(
-                    bucket_name=f"{source}-dr",
+                    bucket_name=f"{source}-{args.copy_suffix}",
                     lifecycle_rules=[noncurrent_versions_rule(30), *hygiene_rules()],
                     protect=args.protect,
                 ),

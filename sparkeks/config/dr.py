@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from sparkeks.config.base import (
     _BUCKET,
@@ -23,7 +23,12 @@ class DisasterRecoveryConfig(ConfigModel):
     )
     replicate_buckets: list[str] = Field(
         default_factory=list,
-        description="Primary team data buckets (versioned) to replicate into `<bucket>-dr` here; event logs are always replicated.",
+        description="Primary team data buckets (versioned) to replicate into `<bucket>-<copySuffix>` here; event logs are always replicated.",
+    )
+    copy_suffix: str = Field(
+        "dr",
+        pattern=r"^[a-z0-9][a-z0-9-]{0,29}$",
+        description="Suffix of the replicated copies' bucket names; `dr init` derives it from the DR stack's name, so two DR stacks never share a copy.",
     )
     replication_time_control: bool = Field(
         True, description="S3 Replication Time Control: 99.99% of objects copied within 15 minutes (the RPO), at extra cost."
@@ -40,9 +45,20 @@ class DisasterRecoveryConfig(ConfigModel):
     @classmethod
     def _buckets(cls, values: list[str]) -> list[str]:
         for value in values:
-            if not _BUCKET.match(value) or len(value) > 60:
-                raise problem(f"{value!r} is not an S3 bucket name (with room for the -dr suffix)")
+            if not _BUCKET.match(value):
+                raise problem(f"{value!r} is not an S3 bucket name")
         return _no_duplicates(values)
+
+    @model_validator(mode="after")
+    def _copies_fit(self) -> "DisasterRecoveryConfig":
+        for value in self.replicate_buckets:
+            if len(value) + 1 + len(self.copy_suffix) > 63:
+                raise problem(f"its copy {value}-{self.copy_suffix} would be longer than an S3 name may be (63)", key="replicateBuckets", value=value)
+        return self
+
+    def copy_of(self, bucket: str) -> str:
+        """The name of this stack's replica of a primary bucket."""
+        return f"{bucket}-{self.copy_suffix}"
 
     @property
     def primary_stack_file(self) -> str:
