@@ -13,7 +13,7 @@ import yaml
 
 from sparkeks.plan.cloud import SimulatedAws
 from sparkeks.plan.monitor import SECRET, plain, urn_ref
-from sparkeks.plan.runner import PROJECT_ROOT, SECRET_PLACEHOLDER, Plan, PlanError, run_plan
+from sparkeks.plan.runner import PROJECT_ROOT, SECRET_PLACEHOLDER, Plan, PlanError, run_plan, secret_fingerprint
 from sparkeks.plan.writer import write_plan
 from sparkeks.regions import REGIONS
 from tests.conftest import make_project, stack_config
@@ -45,12 +45,15 @@ def test_plan_is_byte_identical_across_processes_and_hash_seeds(tmp_path):
 def test_inventory_lists_every_resource_with_resolvable_parents_and_dependencies(prod, tmp_path):
     write_plan(prod.plan, tmp_path)
     inventory = json.loads((tmp_path / "inventory.json").read_text())
-    assert set(inventory) == {"project", "stack", "resources", "outputs"}
+    assert set(inventory) == {"project", "stack", "resources", "outputs", "secrets"}
     assert (inventory["project"], inventory["stack"]) == ("spark-on-eks", "prod")
+    # Of a secret, only a digest of its ciphertext: the diff can say "changed (secret)", nobody can guess it.
+    ciphertext = stack_config("prod")["spark-on-eks:grafanaAdminPassword"]
+    assert inventory["secrets"] == {"spark-on-eks:grafanaAdminPassword": secret_fingerprint(ciphertext)}
     refs = {f"{r['type']}::{r['name']}" for r in inventory["resources"]}
     assert len(refs) == len(inventory["resources"])
     for resource in inventory["resources"]:
-        assert set(resource) == {"type", "name", "parent", "inputs", "options"}
+        assert set(resource) - {"secretConfig"} == {"type", "name", "parent", "inputs", "options"}
         assert resource["parent"] is None or resource["parent"] in refs
         assert {"protect", "retainOnDelete", "dependsOn"} <= set(resource["options"])
         assert set(resource["options"]["dependsOn"]) <= refs
