@@ -226,3 +226,17 @@ def test_config_errors_are_found_in_looping_exception_chains():
     wrapped = RuntimeError("run error")
     wrapped.__cause__ = ConfigError(["x"])
     assert _config_error_in_chain(wrapped).problems == ["x"]
+
+
+def test_simulated_ids_are_never_shared_between_stacks(dev, prod):
+    from sparkeks.plan.cloud import _ID_PREFIXES
+
+    def simulated(view):
+        kinds = (*_ID_PREFIXES, "aws:iam/role:Role", "aws:kms/key:Key", "aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        return {view.plan.ids[ref] for ref in view.plan.ids if ref.split("::")[0] in kinds}
+
+    dev_ids, prod_ids = simulated(dev), simulated(prod)
+    assert len(dev_ids) > 20 and len(prod_ids) > 20
+    assert dev_ids.isdisjoint(prod_ids)
+    vpc = prod.one("aws:ec2/vpc:Vpc")
+    assert prod.id_of(vpc) != dev.id_of(dev.one("aws:ec2/vpc:Vpc"))

@@ -2,7 +2,7 @@
 
 It answers the program's invokes (zones, caller identity, partition, region) the way the real region
 would, and gives every created resource plausible outputs (ids, ARNs, endpoints) derived from a hash
-of its type and name, so values computed from them render deterministically instead of staying unknown.
+of its stack, type and name, so values computed from them render deterministically instead of staying unknown.
 """
 
 from __future__ import annotations
@@ -50,9 +50,11 @@ def _uuid(*parts: str) -> str:
 class SimulatedAws(Mocks):
     """Deterministic stand-in for one AWS account in one region."""
 
-    def __init__(self, region: Region, account_id: str = ACCOUNT_ID, stack_outputs: dict[str, dict] | None = None):
+    def __init__(self, region: Region, account_id: str = ACCOUNT_ID, stack_outputs: dict[str, dict] | None = None, stack: str = ""):
         self.region = region
         self.account_id = account_id
+        self.stack = stack
+        """Part of every simulated id: two stacks' plans never show the same VPC or role id."""
         self.stack_outputs = stack_outputs or {}
         """Outputs of other stacks (by the name a StackReference uses), from their own offline plans."""
 
@@ -93,11 +95,17 @@ class SimulatedAws(Mocks):
         raise NotImplementedError(f"the offline plan does not simulate the invoke {token}; add it to {__name__}")
 
     # ---- resources -----------------------------------------------------------------------------
+    def _digest(self, typ: str, name: str) -> str:
+        return _digest(self.stack, typ, name)
+
+    def _uuid(self, typ: str, name: str) -> str:
+        return _uuid(self.stack, typ, name)
+
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
         typ, name, inputs = args.typ, args.name, dict(args.inputs)
-        digest = _digest(typ, name)
+        digest = self._digest(typ, name)
         if typ.startswith("pulumi:providers:"):
-            return _uuid(typ, name), inputs
+            return self._uuid(typ, name), inputs
         if typ == "pulumi:pulumi:StackReference":
             stack = inputs.get("name", name)
             if stack not in self.stack_outputs:
@@ -138,7 +146,7 @@ class SimulatedAws(Mocks):
         if typ == "aws:iam/instanceProfile:InstanceProfile":
             return {"arn": f"arn:{part}:iam::{acct}:instance-profile/{o['name']}"}
         if typ == "aws:kms/key:Key":
-            key_id = _uuid(typ, name)
+            key_id = self._uuid(typ, name)
             return {"id": key_id, "keyId": key_id, "arn": f"arn:{part}:kms:{region}:{acct}:key/{key_id}"}
         if typ == "aws:kms/alias:Alias":
             return {"arn": f"arn:{part}:kms:{region}:{acct}:{o['name']}"}
@@ -171,18 +179,18 @@ class SimulatedAws(Mocks):
                 "vpcConfig": vpc_config,
                 "status": "ACTIVE",
                 "platformVersion": "eks.1",
-                "clusterId": _uuid(typ, name),
+                "clusterId": self._uuid(typ, name),
             }
         if typ == "aws:eks/nodeGroup:NodeGroup":
             group = o.get("nodeGroupName", o["name"])
             return {
-                "arn": f"arn:{part}:eks:{region}:{acct}:nodegroup/{o.get('clusterName')}/{group}/{_uuid(typ, name)}",
+                "arn": f"arn:{part}:eks:{region}:{acct}:nodegroup/{o.get('clusterName')}/{group}/{self._uuid(typ, name)}",
                 "status": "ACTIVE",
             }
         if typ == "aws:eks/addon:Addon":
-            return {"arn": f"arn:{part}:eks:{region}:{acct}:addon/{o.get('clusterName')}/{o.get('addonName')}/{_uuid(typ, name)}"}
+            return {"arn": f"arn:{part}:eks:{region}:{acct}:addon/{o.get('clusterName')}/{o.get('addonName')}/{self._uuid(typ, name)}"}
         if typ == "aws:eks/accessEntry:AccessEntry":
-            return {"accessEntryArn": f"arn:{part}:eks:{region}:{acct}:access-entry/{o.get('clusterName')}/{_uuid(typ, name)}"}
+            return {"accessEntryArn": f"arn:{part}:eks:{region}:{acct}:access-entry/{o.get('clusterName')}/{self._uuid(typ, name)}"}
         if typ == "aws:eks/podIdentityAssociation:PodIdentityAssociation":
             return {"associationId": f"a-{digest[:17]}", "associationArn": f"arn:{part}:eks:{region}:{acct}:podidentityassociation/{o.get('clusterName')}/a-{digest[:17]}"}
         if typ == "aws:sqs/queue:Queue":

@@ -197,7 +197,7 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT, *, _seen: frozenset[s
 
     referenced = _referenced_stacks(stack_input, project_dir, _seen or frozenset({stack}))
     region = REGIONS.get(stack_input.config.get("aws:region", ""), REGIONS["us-east-1"])
-    monitor = PlanMonitor(SimulatedAws(region, _pinned_account(stack_input.config), referenced))
+    monitor = PlanMonitor(SimulatedAws(region, _pinned_account(stack_input.config), referenced, stack=stack))
     settings.configure(
         mocks.MockSettings(
             monitor=monitor,
