@@ -240,9 +240,11 @@ def build_parser(prog: str = "sparkeks") -> argparse.ArgumentParser:
         "diff",
         help="compare two offline plans (Markdown report)",
         description=(
-            "Compare the offline plans in BASE and HEAD (directories written by `plan`): resources added, removed "
-            "and changed with the changed input paths and old -> new values (secrets shown as changed, never their "
-            "values), Kubernetes manifest and Helm value changes, and a one-line summary."
+            "Compare the offline plans in BASE and HEAD (directories written by `plan`): a one-line summary; access "
+            "and exposure first (IAM and resource policies statement by statement, pod identities, security group "
+            "rules, public endpoint CIDRs, RBAC, NetworkPolicies, secrets shown as changed, never their values); then "
+            "resources added, removed and changed with every changed input path and its whole old and new value, "
+            "Helm value changes, and added or removed Kubernetes objects."
         ),
     )
     diff.add_argument("base", help="plan directory of the base (e.g. build/plan/prod from main)")
