@@ -9,7 +9,7 @@ STACK  ?= dev
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-doctor: ## check the prerequisites (Python, Java, Node, git, schemas), one line each
+doctor: ## check the prerequisites (Python, Java, Node, git, schemas, ...), one line each
 	@$(PYTHON) -m sparkeks.doctor
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt

