@@ -280,17 +280,31 @@ def build_parser(prog: str = "sparkeks") -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None, prog: str = "sparkeks") -> int:
-    from sparkeks.project import ProjectNotFound
+# Third-party modules the commands import; missing, they mean the wrong Python, not a bug.
+_DEPENDENCIES = {"yaml", "pydantic", "pulumi", "pulumi_aws", "pulumi_kubernetes", "google", "grpc"}
 
+
+def main(argv: list[str] | None = None, prog: str = "sparkeks") -> int:
     args = build_parser(prog).parse_args(argv)
     try:
-        return args.func(args)
-    except (CliError, ProjectNotFound) as err:
-        print(f"{prog} {args.command}: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        from sparkeks.project import ProjectNotFound
+
+        try:
+            return args.func(args)
+        except (CliError, ProjectNotFound) as err:
+            print(f"{prog} {args.command}: {err}", file=sys.stderr)
+            return EXIT_USAGE
     except OSError as err:
         # A file or directory the user named could not be read or written.
         where = f"{err.filename}: " if err.filename else ""
         print(f"{prog} {args.command}: {where}{err.strerror or err}", file=sys.stderr)
+        return EXIT_USAGE
+    except ModuleNotFoundError as err:
+        if (err.name or "").split(".")[0] not in _DEPENDENCIES:
+            raise
+        print(
+            f"{prog} {args.command}: {sys.executable} has no module {err.name!r}: run with the project's virtualenv "
+            "(make venv, then . .venv/bin/activate) or install the command with `pip install .`",
+            file=sys.stderr,
+        )
         return EXIT_USAGE

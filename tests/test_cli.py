@@ -229,3 +229,15 @@ def test_doctor_names_each_missing_prerequisite_in_one_line(tmp_path):
     )
     assert lines[3].startswith("ok       node: v")
     assert lines[8] == "optional pulumi: not on PATH; needed only to deploy (https://www.pulumi.com/docs/install/)"
+
+
+def test_a_python_without_the_dependencies_says_so_in_one_line():
+    # -S: no site-packages, as with a system Python that never saw requirements.txt.
+    result = subprocess.run(
+        [sys.executable, "-S", "-m", "sparkeks", "plan", "dev"], capture_output=True, text=True, cwd=PROJECT_ROOT, env={"PATH": "/usr/bin:/bin"}
+    )
+    line = _one_line(result)
+    assert line == (
+        f"python -m sparkeks plan: {sys.executable} has no module 'yaml': run with the project's virtualenv "
+        "(make venv, then . .venv/bin/activate) or install the command with `pip install .`"
+    )

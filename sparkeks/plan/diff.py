@@ -119,7 +119,8 @@ def diff_plans(base_dir: Path, head_dir: Path) -> PlanDiff:
     return diff
 
 
-def markdown_report(diff: PlanDiff, title: str | None = None) -> str:
+def markdown_report(diff: PlanDiff, title: str | None = None, extra=()) -> str:
+    """The report (`sparkeks.plan.report`); `extra` sections (e.g. cost) go after the built-in ones."""
     from sparkeks.plan.report import markdown_report as render
 
-    return render(diff, title)
+    return render(diff, title, extra)
