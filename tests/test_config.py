@@ -147,10 +147,10 @@ def test_zones_the_account_does_not_have_are_reported_in_one_line():
 class _SmallAccount:
     """An account that, like many, does not see every zone of its region."""
 
-    def __init__(self, region, account_id="111122223333", stack_outputs=None):
+    def __init__(self, region, account_id="111122223333", stack_outputs=None, stack=""):
         from sparkeks.regions import Region
 
-        self.inner = _REAL_ACCOUNT(Region(region.name, region.zone_id_prefix, region.zone_letters[:2]), account_id)
+        self.inner = _REAL_ACCOUNT(Region(region.name, region.zone_id_prefix, region.zone_letters[:2]), account_id, stack=stack)
 
     def call(self, args):
         return self.inner.call(args)
