@@ -84,5 +84,5 @@ def test_the_environments_table_is_the_stack_files(dev, prod):
 
 def test_the_benchmark_run_count_is_the_benchmarks():
     source = (PROJECT_ROOT / "bench" / "bench_plan.py").read_text()
-    runs = re.search(r'add_argument\("--runs", type=int, default=(\d+)\)', source).group(1)
+    runs = re.search(r"add_argument\(\"--runs\", type=int, default=(\d+)", source).group(1)
     assert f", {runs} runs each (median wall, max RSS)" in README
