@@ -89,8 +89,10 @@ def diff_plans(base_dir: Path, head_dir: Path) -> PlanDiff:
     diff.inputs = {ref: after[ref]["inputs"] for ref in diff.added} | {ref: before[ref]["inputs"] for ref in diff.removed}
 
     # A secret's value never reaches the plan; the fingerprint of its ciphertext does (see runner.py).
-    old_secrets, new_secrets = base.get("secrets", {}), head.get("secrets", {})
-    diff.secrets = sorted(k for k in set(old_secrets) | set(new_secrets) if old_secrets.get(k) != new_secrets.get(k))
+    # A plan written before fingerprints were recorded has no "secrets": nothing to compare against.
+    if "secrets" in base and "secrets" in head:
+        old_secrets, new_secrets = base["secrets"], head["secrets"]
+        diff.secrets = sorted(k for k in set(old_secrets) | set(new_secrets) if old_secrets.get(k) != new_secrets.get(k))
     for ref in sorted(set(before) & set(after)):
         changes = compare(before[ref]["inputs"], after[ref]["inputs"])
         changes += [(f"(options) {p}", o, n) for p, o, n in compare(before[ref]["options"], after[ref]["options"])]
