@@ -16,6 +16,7 @@ from components.storage.component import SparkStorage, SparkStorageArgs
 from components.tagging import platform_tags
 from sparkeks.config.loader import ConfigError, load_stack_config, runtime_config, unavailable_zone_problems
 from sparkeks.config.model import POOL_KEYS
+from sparkeks.cost.opencost import cost_model
 from sparkeks.gc_policy import tune_for_program
 from sparkeks.images import registry_host
 from sparkeks.versions import SPARK_RUNTIMES
@@ -145,6 +146,7 @@ if config.observability.enabled:
             protect=config.protect_state,
             force_destroy_buckets=config.spark.force_destroy_buckets,
             depends_on=[cluster.system_nodes, karpenter.platform_pool],
+            opencost_cost_model=cost_model(config) if config.cost.opencost else None,
         ),
         opts=with_aws,
     )

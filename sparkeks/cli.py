@@ -82,6 +82,9 @@ def _job(args: argparse.Namespace) -> int:
         f"{executor['memory']} + {executor['memoryOverhead']} overhead; executors per node: {per_node}",
         file=sys.stderr,
     )
+    from sparkeks.cost.job import job_cost_lines
+
+    print("\n".join(job_cost_lines(Path(args.spec), project_dir, job)), file=sys.stderr)
     return 0
 
 
@@ -111,6 +114,10 @@ def _dr_init(args: argparse.Namespace) -> int:
     for key in stack.secrets_to_set:
         print(f"set before `pulumi up -s {stack.name}`: pulumi config set --secret {key} -s {stack.name}")
     print(f"preview offline: python -m sparkeks plan {stack.name}")
+    if not args.no_cost:
+        from sparkeks.cost.dr import dr_comparison
+
+        print("\n".join(dr_comparison(args.primary, stack.name, project)))
     return 0
 
 
@@ -122,7 +129,10 @@ def _diff(args: argparse.Namespace) -> int:
         diff = diff_plans(Path(args.base), Path(args.head))
     except PlanDiffError as err:
         raise CliError(str(err)) from None
-    report = markdown_report(diff, title=args.title)
+    from sparkeks.cost.delta import cost_section
+
+    extra = [section] if diff.anything and (section := cost_section(Path(args.base), Path(args.head))) else []
+    report = markdown_report(diff, title=args.title, extra=extra)
     if out:
         out.write_text(report)
     else:
@@ -151,6 +161,16 @@ def _config_reference(args: argparse.Namespace) -> int:
 
     print(reference_table(), end="")
     return 0
+
+
+def _prices_check(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from sparkeks.cost.check import check_lines
+
+    lines, fresh = check_lines(date.fromisoformat(args.today) if args.today else date.today(), args.max_age_days)
+    print("\n".join(lines))
+    return 0 if fresh else 1
 
 
 def _project_option() -> argparse.ArgumentParser:
@@ -234,6 +254,7 @@ def build_parser(prog: str = "sparkeks") -> argparse.ArgumentParser:
         "--name", help="DR stack name (default: <primary>-dr); its cluster, bucket and replica names derive from it"
     )
     init.add_argument("--cidr", metavar="BLOCK", help="VPC block (default: the first one of the primary's size after it that no stack uses)")
+    init.add_argument("--no-cost", action="store_true", help="skip the cost comparison (it plans both stacks offline)")
     init.set_defaults(func=_dr_init)
 
     diff = commands.add_parser(
@@ -266,6 +287,18 @@ def build_parser(prog: str = "sparkeks") -> argparse.ArgumentParser:
     changed.add_argument("--committed", action="store_true", help="only committed changes (BASE...HEAD), not the working tree")
     changed.add_argument("--all", action="store_true", help="every stack")
     changed.set_defaults(func=_changed_stacks)
+
+    price_tools = commands.add_parser("prices", help="the pinned price table behind the cost estimates", description="Price table tools.")
+    price_commands = price_tools.add_subparsers(dest="prices_command", required=True, metavar="<prices command>")
+    check = price_commands.add_parser(
+        "check",
+        help="say how old the price table is (exit 1 when older than the limit)",
+        description="Print when the price table was last checked, each source with its date, and the gaps; exit 1 when the "
+        "table is older than --max-age-days (default 180).",
+    )
+    check.add_argument("--max-age-days", type=int, default=180, metavar="N", help="age in days past which the check fails")
+    check.add_argument("--today", metavar="YYYY-MM-DD", help=argparse.SUPPRESS)
+    check.set_defaults(func=_prices_check)
 
     ref = commands.add_parser(
         "config-reference",

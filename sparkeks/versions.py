@@ -205,3 +205,7 @@ LOKI_VERSION = "18.11.0"
 GRAFANA_COMMUNITY_REPO = "https://grafana-community.github.io/helm-charts"
 FLUENT_BIT_VERSION = "0.58.1"
 FLUENT_REPO = "https://fluent.github.io/helm-charts"
+
+# OpenCost (cost per namespace and Spark application, priced from the stack's price table).
+OPENCOST_VERSION = "2.5.17"
+OPENCOST_REPO = "https://opencost.github.io/opencost-helm-chart"

@@ -27,6 +27,8 @@ CHARTS = {
     # values.schema.json still checks them below.
     "loki": ("loki-community", frozenset({"loki.limits_config", "loki.compactor", "loki.storage", "loki.schemaConfig", "loki.commonConfig"})),
     "fluent-bit": ("fluent-bit", frozenset()),
+    # The custom pricing sheet is a free-form map the chart writes into OpenCost's pricing ConfigMap.
+    "opencost": ("opencost", frozenset({"opencost.customPricing.costModel"})),
 }
 # Keys a chart documents only as comments in its values file (checked to be there, below).
 COMMENTED_KEYS = {"kube-prometheus-stack": {"alertmanager.alertmanagerSpec.configSecret": "# configSecret:"}}

@@ -45,7 +45,7 @@ def test_plan_is_byte_identical_across_processes_and_hash_seeds(tmp_path):
 def test_inventory_lists_every_resource_with_resolvable_parents_and_dependencies(prod, tmp_path):
     write_plan(prod.plan, tmp_path)
     inventory = json.loads((tmp_path / "inventory.json").read_text())
-    assert set(inventory) == {"project", "stack", "resources", "outputs", "secrets"}
+    assert set(inventory) == {"project", "stack", "resources", "outputs", "secrets", "cost"}
     assert (inventory["project"], inventory["stack"]) == ("spark-on-eks", "prod")
     # Of a secret, only a digest of its ciphertext: the diff can say "changed (secret)", nobody can guess it.
     ciphertext = stack_config("prod")["spark-on-eks:grafanaAdminPassword"]

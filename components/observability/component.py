@@ -17,6 +17,8 @@ from components.observability.alerting import alertmanager_config
 from components.observability.dashboards import dashboard_config_maps
 from components.observability.iam import loki_bucket_policy
 from components.observability.monitors import spark_pod_monitors
+from components.observability.opencost import RELEASE as OPENCOST_RELEASE
+from components.observability.opencost import opencost_values
 from components.observability.rules import platform_rules
 from components.spark.teams import MONITORING_LABEL
 from components.storage.bucket import hygiene_rules, noncurrent_versions_rule
@@ -39,6 +41,8 @@ class ObservabilityArgs:
     protect: bool = False
     force_destroy_buckets: bool = False
     depends_on: list[pulumi.Resource] = field(default_factory=list)
+    opencost_cost_model: dict[str, str] | None = None
+    """OpenCost's custom pricing from the price table; without it (an unpriced region) OpenCost is not installed."""
 
 
 class Observability(pulumi.ComponentResource):
@@ -133,6 +137,17 @@ class Observability(pulumi.ComponentResource):
         )
 
         after_crds = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.monitoring_stack])
+        if args.opencost_cost_model is not None:
+            k8s.helm.v3.Release(
+                f"{name}-opencost",
+                name=OPENCOST_RELEASE,
+                chart="opencost",
+                version=versions.OPENCOST_VERSION,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.OPENCOST_REPO),
+                namespace=v.NAMESPACE,
+                values=opencost_values(cluster_name=args.cluster_name, cost_model=args.opencost_cost_model),
+                opts=after_crds,
+            )
         for manifest in spark_pod_monitors(v.NAMESPACE, args.teams):
             kubernetes_object(f"{name}-{manifest['metadata']['name']}", manifest, after_crds)
         for manifest in dashboard_config_maps(v.NAMESPACE):

@@ -101,4 +101,17 @@ KUBERNETES = {
     "container_cpu_usage_seconds_total",
 }
 
-KNOWN = SPARK_EXECUTORS | SPARK_DRIVER | SPARK_OPERATOR | KARPENTER | KUBERNETES
+# OpenCost 1.120 (chart 2.5.17) cost model, scraped through its ServiceMonitor. Hourly prices per node
+# (labels node, instance_type, arch) and what each container is allocated (labels namespace, pod, container, node).
+OPENCOST = {
+    "node_cpu_hourly_cost",
+    "node_ram_hourly_cost",
+    "node_total_hourly_cost",
+    "kubecost_node_is_spot",
+    "container_cpu_allocation",
+    "container_memory_allocation_bytes",
+    "pv_hourly_cost",
+    "pod_pvc_allocation",
+}
+
+KNOWN = SPARK_EXECUTORS | SPARK_DRIVER | SPARK_OPERATOR | KARPENTER | KUBERNETES | OPENCOST

@@ -30,6 +30,7 @@ from sparkeks.config.base import (  # noqa: F401
     problem,
 )
 from sparkeks.config.cluster import ClusterConfig, SystemNodeGroupConfig  # noqa: F401
+from sparkeks.config.cost import CostConfig
 from sparkeks.config.dr import DisasterRecoveryConfig
 from sparkeks.config.karpenter import (  # noqa: F401
     DisruptionBudget,
@@ -73,6 +74,7 @@ class StackConfig(ConfigModel):
     spark: SparkPlatformConfig = Field(default_factory=SparkPlatformConfig, description="Spark Operator and Spark defaults.")
     history_server: HistoryServerConfig = Field(default_factory=HistoryServerConfig, description="Spark History Server.")
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig, description="Monitoring and logging.")
+    cost: CostConfig = Field(default_factory=CostConfig, description="Cost estimate and OpenCost assumptions.")
     grafana_admin_password: SecretStr | None = Field(
         None,
         json_schema_extra={"secret": True, "documented_default": "none: required with observability"},

@@ -67,6 +67,8 @@ class Plan:
     """`type::name` -> the id the simulated account gave it (for tests that follow references)."""
     secrets: dict[str, str] | None = None
     """secret config key -> fingerprint of its stored ciphertext (see `secret_fingerprint`)"""
+    config: Any = None
+    """The validated StackConfig the program ran with (for the cost estimate)."""
 
 
 def _strip_secure(value: Any, placeholder: str = SECRET_PLACEHOLDER) -> tuple[Any, bool]:
@@ -241,6 +243,13 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT, *, _seen: frozenset[s
     by_ref = {f"{r['type']}::{r['name']}": r for r in resources}
     resources.sort(key=lambda r: _tree_key(by_ref, r))
     ids = {urn_ref(urn): registration.id for urn, registration in monitor.resources.items()}
+    config = load_stack(stack, project_dir)
     return Plan(
-        project=stack_input.project, stack=stack, resources=resources, outputs=monitor.stack_outputs, ids=ids, secrets=stack_input.secrets
+        project=stack_input.project,
+        stack=stack,
+        resources=resources,
+        outputs=monitor.stack_outputs,
+        ids=ids,
+        secrets=stack_input.secrets,
+        config=config,
     )

@@ -54,14 +54,25 @@ def helm_release_of(resource: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def inventory_of(plan: Plan) -> dict[str, Any]:
-    return {
+def cost_of(plan: Plan) -> dict[str, Any] | None:
+    if plan.config is None:
+        return None
+    from sparkeks.cost.estimate import estimate
+
+    return estimate(plan.resources, plan.config)
+
+
+def inventory_of(plan: Plan, cost: dict[str, Any] | None = None) -> dict[str, Any]:
+    inventory = {
         "project": plan.project,
         "stack": plan.stack,
         "resources": [_sorted(r) for r in plan.resources],
         "outputs": _sorted(plan.outputs),
         "secrets": dict(sorted((plan.secrets or {}).items())),
     }
+    if cost is not None:
+        inventory["cost"] = cost
+    return inventory
 
 
 def summary_of(plan: Plan) -> str:
@@ -136,7 +147,8 @@ def _write_plan(plan: Plan, out_dir: Path) -> None:
     (out_dir / "manifests").mkdir()
     (out_dir / "helm").mkdir()
 
-    (out_dir / "inventory.json").write_text(json.dumps(inventory_of(plan), indent=2) + "\n")
+    cost = cost_of(plan)
+    (out_dir / "inventory.json").write_text(json.dumps(inventory_of(plan, cost), indent=2) + "\n")
     for resource in plan.resources:
         if resource["type"] == HELM_RELEASE:
             release = helm_release_of(resource)
@@ -148,3 +160,7 @@ def _write_plan(plan: Plan, out_dir: Path) -> None:
                 raise ValueError(f"two Kubernetes objects would both be written to {path.name}")
             path.write_text(to_yaml(manifest))
     (out_dir / "summary.md").write_text(summary_of(plan))
+    if cost is not None:
+        from sparkeks.cost.report import markdown
+
+        (out_dir / "cost.md").write_text(markdown(plan.stack, cost))

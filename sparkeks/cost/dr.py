@@ -1,0 +1,81 @@
+"""The DR comparison our users make: the standby stack's monthly cost next to the primary's, and next to
+a second always-on EMR cluster with the primary's Spark capacity (what DR costs them on YARN today)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sparkeks.config.model import StackConfig
+from sparkeks.cost import prices
+from sparkeks.cost.report import usd
+from sparkeks.instances import FAMILIES
+
+_POOLS = ("driver", "executor", "executorNvme")
+
+
+@dataclass(frozen=True)
+class EmrNodes:
+    pool: str
+    instance_type: str
+    nodes: int
+    ec2_usd_per_hour: float | None
+
+
+def emr_capacity(config: StackConfig) -> list[EmrNodes]:
+    """An always-on cluster as big as each Spark pool's CPU limit (a YARN cluster's fixed size), on the pool's
+    first family at its largest allowed size, all on-demand."""
+    out = []
+    for key in _POOLS:
+        pool = config.karpenter.pools.pool(key)
+        family = FAMILIES[pool.instance_families[0]]
+        instance_type = family.instance_types([max(pool.instance_cpus)])[0]
+        vcpus = max(pool.instance_cpus)
+        out.append(EmrNodes(key, instance_type, math.ceil(pool.limits.cpu / vcpus), prices.ec2_on_demand(config.region, instance_type)))
+    return out
+
+
+def emr_monthly(config: StackConfig) -> tuple[float | None, list[EmrNodes]]:
+    nodes = emr_capacity(config)
+    if any(n.ec2_usd_per_hour is None for n in nodes):
+        return None, nodes
+    return round(sum(n.nodes * n.ec2_usd_per_hour for n in nodes) * prices.HOURS_PER_MONTH, 2), nodes
+
+
+def _fixed(cost: dict[str, Any]) -> str:
+    fixed = cost["fixedMonthly"]
+    return usd(fixed["totalUsd"]) + ("" if fixed["complete"] else f" + unpriced ({', '.join(fixed['unpriced'])})")
+
+
+def comparison_lines(primary: str, primary_cost: dict[str, Any], primary_config: StackConfig, standby: str, standby_cost: dict[str, Any]) -> list[str]:
+    ec2, nodes = emr_monthly(primary_config)
+    shape = ", ".join(f"{n.nodes} x {n.instance_type} ({n.pool})" for n in nodes)
+    vcpus = sum(primary_config.karpenter.pools.pool(k).limits.cpu for k in _POOLS)
+    return [
+        f"monthly cost, list prices ({primary_cost['region']} / {standby_cost['region']}; `cost.md` beside each plan has the detail):",
+        f"  primary {primary}: {_fixed(primary_cost)} fixed, plus Spark nodes while they run",
+        f"  standby {standby}: {_fixed(standby_cost)} fixed; its Spark pools add nodes only after failover",
+        f"  a second always-on EMR cluster with {primary}'s Spark capacity ({vcpus} vCPUs: {shape}): "
+        f"{usd(ec2)} EC2 on-demand + EMR uplift ({prices.UNPRICED_SERVICES['emr']})",
+    ]
+
+
+def dr_comparison(primary: str, standby: str, project_dir: Path) -> list[str]:
+    """Plan both stacks offline and compare them (the standby's plan reads the primary's outputs)."""
+    from sparkeks.cost.estimate import estimate
+    from sparkeks.plan.runner import PlanError, run_plan
+
+    try:
+        primary_plan = run_plan(primary, project_dir)
+        standby_plan = run_plan(standby, project_dir)
+    except PlanError as err:
+        return ["cost comparison not available: the offline plan failed:", *err.lines]
+    return comparison_lines(
+        primary,
+        estimate(primary_plan.resources, primary_plan.config),
+        primary_plan.config,
+        standby,
+        estimate(standby_plan.resources, standby_plan.config),
+    )

@@ -1,0 +1,227 @@
+"""What a planned stack costs: fixed monthly cost by component, and cost per node-hour of each Spark NodePool.
+
+Works on the offline plan's resources (what the program would create) plus the stack config (the storage
+sizes and spot assumptions the resources do not carry), priced from the pinned table in `prices.py`.
+The result is plain data: the `cost` block of inventory.json, which `diff` and `dr init` compare.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sparkeks.config.model import StackConfig
+from sparkeks.cost import prices
+from sparkeks.instances import FAMILIES, SIZE_VCPUS
+
+NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool"
+_SIZE_BY_VCPUS = {v: name for name, v in SIZE_VCPUS.items()}
+
+
+def _money(value: float) -> float:
+    return round(value + 0.0, 2)
+
+
+def _rate(value: float) -> float:
+    return round(value + 0.0, 6)
+
+
+class _Lines:
+    """Collects priced lines; a line whose unit price is missing is kept, marked unpriced."""
+
+    def __init__(self, region: str):
+        self.region = region
+        self.items: list[dict[str, Any]] = []
+
+    def add(self, component: str, item: str, quantity: float, price_key: str, *, hours: bool = True) -> None:
+        price = prices.service_price(self.region, price_key)
+        unit = price.unit if price else prices.LABELS[price_key]
+        self._append(component, item, quantity, unit, price.usd if price else None, price.source if price else None, hours)
+
+    def add_ec2(self, component: str, item: str, quantity: float, instance_type: str) -> None:
+        usd = prices.ec2_on_demand(self.region, instance_type)
+        self._append(component, item, quantity, f"{instance_type} instance-hour", usd, "karpenter" if usd is not None else None, True)
+
+    def _append(self, component: str, item: str, quantity: float, unit: str, usd: float | None, source: str | None, hours: bool) -> None:
+        line: dict[str, Any] = {"component": component, "item": item, "quantity": quantity, "unit": unit}
+        if usd is None:
+            line["unpriced"] = f"no {unit} price for {self.region} in the price table"
+            line["monthlyUsd"] = None
+        else:
+            line.update(unitUsd=usd, source=source, monthlyUsd=_money(quantity * usd * (prices.HOURS_PER_MONTH if hours else 1)))
+        self.items.append(line)
+
+
+def _of_type(resources: list[dict[str, Any]], type_: str) -> list[dict[str, Any]]:
+    return [r for r in resources if r["type"] == type_]
+
+
+def _fixed(resources: list[dict[str, Any]], config: StackConfig, region: str) -> list[dict[str, Any]]:
+    lines = _Lines(region)
+    for cluster in _of_type(resources, "aws:eks/cluster:Cluster"):
+        version = cluster["inputs"].get("version")
+        lines.add("control plane", f"EKS cluster, Kubernetes {version}, standard support", 1, "eks.standard")
+
+    for group in _of_type(resources, "aws:eks/nodeGroup:NodeGroup"):
+        inputs = group["inputs"]
+        desired = inputs["scalingConfig"]["desiredSize"]
+        # A managed node group launches its first listed type while that type has capacity.
+        first = inputs["instanceTypes"][0]
+        lines.add_ec2("system and platform nodes", f"node group {group['name']}: {desired} x {first} on-demand", desired, first)
+    for template in _of_type(resources, "aws:ec2/launchTemplate:LaunchTemplate"):
+        groups = [g for g in _of_type(resources, "aws:eks/nodeGroup:NodeGroup") if g["name"] == template["name"]]
+        if not groups:
+            continue
+        desired = groups[0]["inputs"]["scalingConfig"]["desiredSize"]
+        gib = sum(int(m["ebs"]["volumeSize"]) for m in template["inputs"].get("blockDeviceMappings") or [] if m.get("ebs"))
+        lines.add("system and platform nodes", f"root volumes: {desired} x {gib} GiB gp3", desired * gib, "ebs.gp3", hours=False)
+
+    nats = _of_type(resources, "aws:ec2/natGateway:NatGateway")
+    if nats:
+        lines.add("NAT gateways", f"{len(nats)} NAT gateway(s)", len(nats), "nat.hour")
+
+    interface = [e for e in _of_type(resources, "aws:ec2/vpcEndpoint:VpcEndpoint") if e["inputs"].get("vpcEndpointType") == "Interface"]
+    if interface:
+        azs = sum(len(e["inputs"].get("subnetIds") or []) for e in interface)
+        services = ", ".join(sorted(e["inputs"]["serviceName"].split(".", 3)[-1] for e in interface))
+        lines.add("interface endpoints", f"{len(interface)} endpoints x their zones ({services})", azs, "endpoint.hour")
+
+    observability = config.observability
+    if observability.enabled:
+        lines.add("storage baselines", f"Prometheus volume: {observability.prometheus.storage_gib} GiB gp3", observability.prometheus.storage_gib, "ebs.gp3", hours=False)
+        loki = observability.loki
+        lines.add("storage baselines", f"Loki volumes: {loki.replicas} x {loki.volume_gib} GiB gp3", loki.replicas * loki.volume_gib, "ebs.gp3", hours=False)
+    history = config.history_server
+    if history.enabled and config.teams:
+        count = len(config.teams) * history.replicas
+        lines.add(
+            "storage baselines", f"History Server stores: {count} x {history.store_size_gib} GiB gp3", count * history.store_size_gib, "ebs.gp3", hours=False
+        )
+    keys = _of_type(resources, "aws:kms/key:Key")
+    if keys:
+        lines.add("storage baselines", f"{len(keys)} KMS key(s)", len(keys), "kms.key", hours=False)
+    return lines.items
+
+
+def _usage_rates(resources: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+    """Prices of what grows with use; the estimate cannot know the volumes, so it states the rates."""
+    wanted = []
+    if _of_type(resources, "aws:ec2/natGateway:NatGateway"):
+        wanted.append(("NAT data processed", "nat.gb"))
+    if any(e["inputs"].get("vpcEndpointType") == "Interface" for e in _of_type(resources, "aws:ec2/vpcEndpoint:VpcEndpoint")):
+        wanted.append(("interface endpoint data processed", "endpoint.gb"))
+    if _of_type(resources, "aws:s3/bucket:Bucket"):
+        wanted += [("S3 Standard storage (event logs, Loki chunks)", "s3.standard"), ("S3 writes", "s3.put"), ("S3 reads", "s3.get")]
+    if _of_type(resources, "aws:cloudwatch/logGroup:LogGroup"):
+        wanted += [("control-plane logs ingested", "logs.ingest"), ("control-plane logs stored", "logs.store")]
+    if _of_type(resources, "aws:kms/key:Key"):
+        wanted.append(("KMS requests", "kms.requests"))
+    rates = []
+    for item, key in wanted:
+        price = prices.service_price(region, key)
+        if price is None:
+            rates.append({"item": item, "unpriced": f"no price for {region} in the price table"})
+        else:
+            rates.append({"item": item, "usd": price.usd, "unit": price.unit, "source": price.source})
+    if _of_type(resources, "aws:sqs/queue:Queue"):
+        rates.append({"item": "SQS requests (Karpenter interruption queue)", "unpriced": prices.UNPRICED_SERVICES["sqs"]})
+    return rates
+
+
+def _requirement(spec: dict[str, Any], key: str) -> list[str]:
+    for requirement in spec.get("requirements") or []:
+        if requirement.get("key") == key and requirement.get("operator") == "In":
+            return list(requirement.get("values") or [])
+    return []
+
+
+def nodepool_types(nodepool: dict[str, Any]) -> list[str]:
+    """Instance types a NodePool may launch, from its family and vCPU requirements."""
+    spec = nodepool["spec"]["template"]["spec"]
+    families = _requirement(spec, "karpenter.k8s.aws/instance-family")
+    cpus = [int(c) for c in _requirement(spec, "karpenter.k8s.aws/instance-cpu")]
+    return [t for f in families if f in FAMILIES for t in FAMILIES[f].instance_types(cpus)]
+
+
+def root_volume_hour(config: StackConfig) -> float | None:
+    """gp3 root volume of one Spark node, per node-hour."""
+    gp3 = prices.service_price(config.region, "ebs.gp3")
+    return _rate(config.karpenter.node_volume_gib * gp3.usd / prices.HOURS_PER_MONTH) if gp3 else None
+
+
+def node_hour(config: StackConfig, instance_type: str, capacity: str) -> float | None:
+    """One Spark node for an hour: EC2 (spot at the assumed discount) plus its root volume."""
+    on_demand = prices.ec2_on_demand(config.region, instance_type)
+    volume = root_volume_hour(config)
+    if on_demand is None or volume is None:
+        return None
+    factor = 1.0 if capacity == "on-demand" else config.cost.spot_factor(instance_type.split(".")[0])
+    return _rate(on_demand * factor + volume)
+
+
+def _pools(resources: list[dict[str, Any]], config: StackConfig, region: str) -> list[dict[str, Any]]:
+    volume_hour = root_volume_hour(config)
+    pools = []
+    for resource in _of_type(resources, NODEPOOL):
+        nodepool = resource["inputs"]
+        spec = nodepool["spec"]["template"]["spec"]
+        capacity_types = _requirement(spec, "karpenter.sh/capacity-type") or ["on-demand"]
+        limit_cpu = (nodepool["spec"].get("limits") or {}).get("cpu")
+        for capacity in capacity_types:
+            types = []
+            for instance_type in nodepool_types(nodepool):
+                family, size = instance_type.split(".")
+                on_demand = prices.ec2_on_demand(region, instance_type)
+                row: dict[str, Any] = {"type": instance_type, "vcpus": SIZE_VCPUS[size]}
+                if on_demand is None:
+                    row["unpriced"] = f"no on-demand price for {instance_type} in {region}"
+                else:
+                    ec2 = on_demand if capacity == "on-demand" else on_demand * config.cost.spot_factor(family)
+                    row.update(onDemandUsdPerHour=on_demand, ec2UsdPerHour=_rate(ec2))
+                    if volume_hour is not None:
+                        row["usdPerNodeHour"] = _rate(ec2 + volume_hour)
+                types.append(row)
+            priced = [t for t in types if "usdPerNodeHour" in t]
+            per_vcpu = [t["usdPerNodeHour"] / t["vcpus"] for t in priced]
+            pool: dict[str, Any] = {
+                "nodePool": nodepool["metadata"]["name"],
+                "capacityType": capacity,
+                "architectures": _requirement(spec, "kubernetes.io/arch"),
+                "limitCpu": int(limit_cpu) if limit_cpu is not None else None,
+                "rootVolumeUsdPerNodeHour": volume_hour,
+                "instanceTypes": types,
+            }
+            if per_vcpu:
+                pool["usdPerVcpuHour"] = {"min": _rate(min(per_vcpu)), "max": _rate(max(per_vcpu))}
+                if pool["limitCpu"] is not None:
+                    # The most the pool can cost in an hour: every vCPU of its limit on its priciest type per vCPU.
+                    pool["ceilingUsdPerHour"] = _money(pool["limitCpu"] * max(per_vcpu))
+            pools.append(pool)
+    return pools
+
+
+def estimate(resources: list[dict[str, Any]], config: StackConfig) -> dict[str, Any]:
+    """The `cost` block of a plan."""
+    region = config.region
+    fixed = _fixed(resources, config, region)
+    components: dict[str, float] = {}
+    for line in fixed:
+        if line["monthlyUsd"] is not None:
+            components[line["component"]] = _money(components.get(line["component"], 0) + line["monthlyUsd"])
+    unpriced = [line["item"] for line in fixed if line["monthlyUsd"] is None]
+    spot_assumption = {"default": config.cost.default_spot_discount, **{f: d for f, d in sorted(config.cost.spot_discount.items())}}
+    return {
+        "region": region,
+        "currency": "USD",
+        "pricesChecked": prices.CHECKED.isoformat(),
+        "hoursPerMonth": prices.HOURS_PER_MONTH,
+        "spotDiscountAssumed": spot_assumption,
+        "fixedMonthly": {
+            "totalUsd": _money(sum(components.values())),
+            "complete": not unpriced,
+            "byComponent": components,
+            "lines": fixed,
+            "unpriced": unpriced,
+        },
+        "usageRates": _usage_rates(resources, region),
+        "pools": _pools(resources, config, region),
+    }

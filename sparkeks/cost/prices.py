@@ -1,0 +1,161 @@
+"""The pinned price table: AWS list prices (USD) the cost estimates use, each with its source and date.
+
+Nothing here is looked up at run time. A figure is in the table only when a public source for it was
+found; anything else is *unpriced* and the estimates say so instead of guessing. EC2 on-demand prices
+come from Karpenter's generated price table at the Karpenter version this project pins
+(`ec2_on_demand.json`, written by `tools/prices/karpenter_on_demand.py`); that table only carries
+us-east-1, so the service prices below are us-east-1 too, and every other region is unpriced.
+
+To refresh: rerun the extraction at the new Karpenter tag, re-check each service figure at its source,
+update `CHECKED` and the figures' `as_of` dates. `python -m sparkeks prices check` reports the table's age.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+HOURS_PER_MONTH = 730
+"""AWS's own convention for monthly figures (8,760 hours a year / 12)."""
+
+CHECKED = date(2026, 11, 29)
+"""When every figure below was last checked against its source."""
+
+MAX_AGE_DAYS = 180
+"""`prices check` fails past this age: AWS changes list prices rarely, but new instance generations and
+regional price cuts land every few months."""
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str
+    url: str
+    as_of: str
+    """The date the source gives for its figures (or its publication date)."""
+
+
+@dataclass(frozen=True)
+class Price:
+    usd: float
+    unit: str
+    source: str
+    """Key into SOURCES."""
+
+
+SOURCES: dict[str, Source] = {
+    "karpenter": Source(
+        "Karpenter initial on-demand price table, aws/karpenter-provider-aws v1.14.1 "
+        "pkg/providers/pricing/zz_generated.pricing_aws.go (commit bde00654cd316fddb3dccfba3f5ac07039865429)",
+        "https://github.com/aws/karpenter-provider-aws/blob/v1.14.1/pkg/providers/pricing/zz_generated.pricing_aws.go",
+        "2026-07-06",
+    ),
+    "eks-blog": Source(
+        "AWS Containers blog: Amazon EKS extended support for Kubernetes versions pricing",
+        "https://aws.amazon.com/blogs/containers/amazon-eks-extended-support-for-kubernetes-versions-pricing/",
+        "2024-04-01",
+    ),
+    "nat": Source(
+        "AWS NAT Gateway costs explained (us-east-1 hourly and per-GB rates)",
+        "https://costpatrol.io/blog/reduce-aws-nat-gateway-costs",
+        "2026-11-29",
+    ),
+    "privatelink": Source(
+        "AWS PrivateLink cost analysis (interface endpoint hourly rate per AZ)",
+        "https://awsnegotiations.com/privatelink-cost-analysis.html",
+        "2026-05-01",
+    ),
+    "privatelink-data": Source(
+        "AWS PrivateLink pricing page, interface endpoint data processing tiers (first 1 PB)",
+        "https://aws.amazon.com/privatelink/pricing/",
+        "2026-11-29",
+    ),
+    "ebs": Source(
+        "gp2 vs gp3 cost comparison, quoting the Amazon EBS pricing page for N. Virginia",
+        "https://www.saisci.com/aws/gp2-vs-gp3-cost-comparison-ebs-volumes/",
+        "2021-02-04",
+    ),
+    "s3": Source(
+        "Understanding AWS S3 pricing (S3 Standard, US East, storage and request rates)",
+        "https://devnotes.tech/understanding-aws-s3-pricing-a-complete-cost-breakdown-with-examples",
+        "2026-11-29",
+    ),
+    "logs": Source(
+        "CloudWatch Logs cost optimization (us-east-1, June 2026, Standard log class)",
+        "https://c3x.dev/blog/cloudwatch-logs-cost-optimization",
+        "2026-06-01",
+    ),
+    "kms": Source(
+        "AWS KMS pricing: keys, requests, multi-region (us-east-1, June 2026)",
+        "https://www.factualminds.com/blog/aws-kms-pricing-keys-requests-multi-region/",
+        "2026-06-13",
+    ),
+}
+
+# Service prices by region. Keys are what the estimator asks for; a missing key is unpriced.
+SERVICE_PRICES: dict[str, dict[str, Price]] = {
+    "us-east-1": {
+        "eks.standard": Price(0.10, "cluster-hour", "eks-blog"),
+        "eks.extended": Price(0.60, "cluster-hour", "eks-blog"),
+        "nat.hour": Price(0.045, "NAT gateway-hour", "nat"),
+        "nat.gb": Price(0.045, "GB processed", "nat"),
+        "endpoint.hour": Price(0.01, "endpoint-hour per AZ", "privatelink"),
+        "endpoint.gb": Price(0.01, "GB processed (first PB)", "privatelink-data"),
+        "ebs.gp3": Price(0.08, "GB-month", "ebs"),
+        "s3.standard": Price(0.023, "GB-month (first 50 TB)", "s3"),
+        "s3.put": Price(0.005, "1,000 PUT/COPY/POST/LIST requests", "s3"),
+        "s3.get": Price(0.0004, "1,000 GET requests", "s3"),
+        "logs.ingest": Price(0.50, "GB ingested", "logs"),
+        "logs.store": Price(0.03, "GB-month stored", "logs"),
+        "kms.key": Price(1.00, "key-month", "kms"),
+        "kms.requests": Price(0.03, "10,000 requests", "kms"),
+    },
+}
+
+# What each key prices, for the lines that say a region lacks it.
+LABELS = {
+    "eks.standard": "EKS cluster-hour (standard support)",
+    "eks.extended": "EKS cluster-hour (extended support)",
+    "nat.hour": "NAT gateway-hour",
+    "nat.gb": "NAT GB processed",
+    "endpoint.hour": "interface endpoint-hour",
+    "endpoint.gb": "interface endpoint GB processed",
+    "ebs.gp3": "gp3 GB-month",
+    "s3.standard": "S3 Standard GB-month",
+    "s3.put": "S3 write request",
+    "s3.get": "S3 read request",
+    "logs.ingest": "CloudWatch Logs GB ingested",
+    "logs.store": "CloudWatch Logs GB-month",
+    "kms.key": "KMS key-month",
+    "kms.requests": "KMS request",
+}
+
+# Known gaps, said by the estimator where the figure would be used.
+UNPRICED_SERVICES = {
+    "sqs": "unpriced: no sourced SQS request price",
+    "emr": "unpriced: no sourced EMR uplift per instance type",
+}
+
+
+@lru_cache(maxsize=1)
+def _ec2_table() -> dict:
+    return json.loads((Path(__file__).with_name("ec2_on_demand.json")).read_text())
+
+
+def ec2_on_demand(region: str, instance_type: str) -> float | None:
+    """USD per hour, Linux, shared tenancy; None when the table has no price for it."""
+    return _ec2_table()["usdPerHour"].get(region, {}).get(instance_type)
+
+
+def ec2_regions() -> list[str]:
+    return sorted(_ec2_table()["usdPerHour"])
+
+
+def service_price(region: str, key: str) -> Price | None:
+    return SERVICE_PRICES.get(region, {}).get(key)
+
+
+def priced_regions() -> list[str]:
+    return sorted(set(ec2_regions()) | set(SERVICE_PRICES))

@@ -1,0 +1,79 @@
+"""The cost block as Markdown: `cost.md` beside a plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sparkeks.cost import prices
+
+
+def usd(value: float | None) -> str:
+    return "unpriced" if value is None else f"${value:,.2f}"
+
+
+def rate(value: float | None) -> str:
+    return "unpriced" if value is None else f"${value:,.4f}"
+
+
+def _fixed_total(cost: dict[str, Any]) -> str:
+    fixed = cost["fixedMonthly"]
+    return usd(fixed["totalUsd"]) + ("" if fixed["complete"] else f" + unpriced ({', '.join(fixed['unpriced'])})")
+
+
+def markdown(stack: str, cost: dict[str, Any]) -> str:
+    fixed = cost["fixedMonthly"]
+    lines = [
+        f"# Cost estimate: {stack} ({cost['region']})",
+        "",
+        f"List prices in {cost['currency']} from the pinned price table (checked {cost['pricesChecked']}; "
+        f"`python -m sparkeks prices check`), {cost['hoursPerMonth']} hours a month. No discounts, credits, "
+        "Savings Plans or taxes; spot prices are an assumption (below).",
+        "",
+        f"**Fixed monthly: {_fixed_total(cost)}**",
+        "",
+        "| component | monthly |",
+        "|---|---:|",
+        *(f"| {name} | {usd(total)} |" for name, total in fixed["byComponent"].items()),
+        "",
+        "| component | item | quantity | unit | unit price | monthly |",
+        "|---|---|---:|---|---:|---:|",
+    ]
+    for line in fixed["lines"]:
+        unit_price = rate(line.get("unitUsd"))
+        lines.append(f"| {line['component']} | {line['item']} | {line['quantity']:g} | {line['unit']} | {unit_price} | {usd(line['monthlyUsd'])} |")
+    lines += ["", "## Usage-based prices", "", "Grow with traffic and data; the plan cannot know the volumes.", "", "| what | price |", "|---|---:|"]
+    for entry in cost["usageRates"]:
+        shown = entry.get("unpriced") or f"${entry['usd']:g} per {entry['unit']}"
+        lines.append(f"| {entry['item']} | {shown} |")
+    spot = cost["spotDiscountAssumed"]
+    others = ", ".join(f"{f} {d:.0%}" for f, d in spot.items() if f != "default")
+    lines += [
+        "",
+        "## Spark capacity per node-hour",
+        "",
+        f"Nodes cost only while they run (Karpenter adds and removes them). Spot assumed {spot['default']:.0%} below on-demand"
+        + (f" ({others})" if others else "")
+        + " (`cost.spotDiscount`); each node adds its gp3 root volume.",
+        "",
+    ]
+    for pool in cost["pools"]:
+        per_vcpu = pool.get("usdPerVcpuHour")
+        head = f"### `{pool['nodePool']}` ({pool['capacityType']}, {', '.join(pool['architectures']) or 'any architecture'})"
+        summary = (
+            f"{rate(per_vcpu['min'])} to {rate(per_vcpu['max'])} per vCPU-hour; at its CPU limit ({pool['limitCpu']}) at most "
+            f"{usd(pool.get('ceilingUsdPerHour'))} per hour."
+            if per_vcpu
+            else "unpriced in this region."
+        )
+        lines += [head, "", summary, "", "| instance type | vCPUs | on-demand / h | EC2 / h | per node-hour |", "|---|---:|---:|---:|---:|"]
+        for row in pool["instanceTypes"]:
+            lines.append(
+                f"| {row['type']} | {row['vcpus']} | {rate(row.get('onDemandUsdPerHour'))} | {rate(row.get('ec2UsdPerHour'))} | {rate(row.get('usdPerNodeHour'))} |"
+            )
+        lines.append("")
+    used = {line["source"] for line in fixed["lines"] if line.get("source")} | {e["source"] for e in cost["usageRates"] if e.get("source")}
+    if any("onDemandUsdPerHour" in row for pool in cost["pools"] for row in pool["instanceTypes"]):
+        used.add("karpenter")
+    lines += ["## Sources", ""]
+    lines += [f"- {prices.SOURCES[key].title} ({prices.SOURCES[key].as_of}): {prices.SOURCES[key].url}" for key in sorted(used)]
+    return "\n".join(lines) + "\n"
