@@ -25,6 +25,7 @@ CHART_FOLDERS = {
     "kube-prometheus-stack": [("kube-prometheus-stack", ""), ("grafana", "grafana.")],
     "loki": [("loki-community", "")],
     "fluent-bit": [("fluent-bit", "")],
+    "opencost": [("opencost", "")],
 }
 # The only container the charts give no resources setting to: the Spark Operator's CRD upgrade hook Job.
 NO_RESOURCES_SETTING = {"spark-operator/crd-upgrade-hook": ("upgrade-crd",)}

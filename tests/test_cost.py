@@ -48,9 +48,15 @@ def test_price_table_entries_are_the_pinned_karpenter_and_service_figures():
 def test_prod_fixed_monthly_cost_by_component(prod_cost):
     fixed = prod_cost["fixedMonthly"]
     assert _line(prod_cost, "EKS cluster")["monthlyUsd"] == round(0.10 * HOURS, 2) == 73.00
-    # Three m7i.xlarge system nodes, the node group's first type, on-demand.
-    assert _line(prod_cost, "node group")["monthlyUsd"] == round(3 * 0.2016 * HOURS, 2) == 441.50
-    assert _line(prod_cost, "root volumes")["monthlyUsd"] == 3 * 80 * 0.08 == 19.20
+    # Three m7i.large system nodes, the node group's first type, on-demand.
+    assert _line(prod_cost, "node group")["monthlyUsd"] == round(3 * 0.1008 * HOURS, 2) == 220.75
+    assert _line(prod_cost, "root volumes: 3")["monthlyUsd"] == 3 * 50 * 0.08 == 12.00
+    # The platform pods (3.28 CPU, 17.4 GiB requested) fit one m6a.2xlarge, the cheapest platform type that
+    # holds them next to the DaemonSets; its 100 GiB gp3 root volume.
+    platform = _line(prod_cost, "platform NodePool")
+    assert platform["item"] == "platform NodePool: at least 1 x m6a.2xlarge on-demand (3.28 CPU, 17.4 GiB requested)"
+    assert platform["monthlyUsd"] == round(0.3456 * HOURS, 2) == 252.29
+    assert _line(prod_cost, "root volumes: 1")["monthlyUsd"] == 100 * 0.08 == 8.00
     # A NAT gateway per zone.
     assert _line(prod_cost, "3 NAT")["monthlyUsd"] == round(3 * 0.045 * HOURS, 2) == 98.55
     # Six interface endpoints, each in three zones.
@@ -59,17 +65,16 @@ def test_prod_fixed_monthly_cost_by_component(prod_cost):
     assert endpoints["monthlyUsd"] == round(18 * 0.01 * HOURS, 2) == 131.40
     assert _line(prod_cost, "Prometheus volume")["monthlyUsd"] == 200 * 0.08 == 16.00
     assert _line(prod_cost, "Loki volumes")["monthlyUsd"] == 3 * 50 * 0.08 == 12.00
-    # Two teams, two History Server replicas each, 20 GiB store per replica.
-    assert _line(prod_cost, "History Server stores")["monthlyUsd"] == round(4 * 20 * 0.08, 2) == 6.40
     assert _line(prod_cost, "1 KMS key")["monthlyUsd"] == 1.00
     assert fixed["byComponent"] == {
         "control plane": 73.00,
-        "system and platform nodes": 460.70,
+        "system nodes": 232.75,
+        "platform nodes": 260.29,
         "NAT gateways": 98.55,
         "interface endpoints": 131.40,
-        "storage baselines": 35.40,
+        "storage baselines": 29.00,
     }
-    assert fixed["totalUsd"] == 799.05
+    assert fixed["totalUsd"] == 824.99
     assert fixed["complete"] is True and fixed["unpriced"] == []
 
 
@@ -110,14 +115,15 @@ def test_dev_in_an_unpriced_region_says_so(dev):
     assert cost["fixedMonthly"]["totalUsd"] == 0
     assert _line(cost, "EKS cluster")["unpriced"] == "no EKS cluster-hour (standard support) price for us-west-2 in the price table"
     assert _line(cost, "node group")["unpriced"] == "no m7i.large instance-hour price for us-west-2 in the price table"
+    assert _line(cost, "platform NodePool")["unpriced"].startswith("no m")
 
 
 def test_plan_writes_cost_md_and_the_cost_block(prod, tmp_path):
     write_plan(prod.plan, tmp_path)
     inventory = json.loads((tmp_path / "inventory.json").read_text())
-    assert inventory["cost"]["fixedMonthly"]["totalUsd"] == 799.05
+    assert inventory["cost"]["fixedMonthly"]["totalUsd"] == 824.99
     text = (tmp_path / "cost.md").read_text()
-    assert "**Fixed monthly: $799.05**" in text
+    assert "**Fixed monthly: $824.99**" in text
     assert "| NAT gateways | $98.55 |" in text
     assert "| m7i.2xlarge | 8 | $0.4032 | $0.2016 | $0.2126 |" in text
     assert "| SQS requests (Karpenter interruption queue) | unpriced: no sourced SQS request price |" in text

@@ -46,7 +46,7 @@ def test_diff_of_a_pool_change_shows_its_cost_delta(base, tmp_path):
     assert result.returncode == 0, result.stderr
     report = result.stdout
     # One more interface endpoint in three zones: 3 x $0.01 x 730 h.
-    assert "Fixed monthly: $799.05 -> $820.95 (**+$21.90 a month**)." in report
+    assert "Fixed monthly: $824.99 -> $846.89 (**+$21.90 a month**)." in report
     assert "| interface endpoints | $131.40 | $153.30 | +$21.90 |" in report
     # m7i/m6i only: the priciest per vCPU-hour is m7i (0.4032 x 0.5 / 8 + volume / 8), limit 5000 vCPUs.
     worst = (0.4032 * 0.5 + ROOT_VOLUME) / 8
@@ -86,15 +86,15 @@ def test_dr_init_prints_standby_primary_and_emr(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert "  primary prod: $799.05 fixed, plus Spark nodes while they run" in lines
+    assert "  primary prod: $824.99 fixed, plus Spark nodes while they run" in lines
     # Two zones: two NAT gateways and endpoints in two zones instead of three.
     standby = estimate(run_plan("prod-dr", project).resources, load_stack("prod-dr", project))
     nat = round(2 * 0.045 * HOURS, 2)
     endpoints = round(6 * 2 * 0.01 * HOURS, 2)
     assert standby["fixedMonthly"]["byComponent"]["NAT gateways"] == nat == 65.70
     assert standby["fixedMonthly"]["byComponent"]["interface endpoints"] == endpoints == 87.60
-    assert standby["fixedMonthly"]["totalUsd"] == round(799.05 - 98.55 - 131.40 + nat + endpoints, 2) == 722.40
-    assert "  standby prod-dr: $722.40 fixed; its Spark pools add nodes only after failover" in lines
+    assert standby["fixedMonthly"]["totalUsd"] == round(824.99 - 98.55 - 131.40 + nat + endpoints, 2) == 748.34
+    assert "  standby prod-dr: $748.34 fixed; its Spark pools add nodes only after failover" in lines
     assert lines[-1] == (
         "  a second always-on EMR cluster with prod's Spark capacity (5512 vCPUs: 32 x m7i.4xlarge (driver), "
         "125 x m7i.8xlarge (executor), 32 x m6id.8xlarge (executorNvme)): $210,352.13 EC2 on-demand + EMR uplift "

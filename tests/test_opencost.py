@@ -38,7 +38,8 @@ def test_prod_runs_opencost_pinned_against_the_platforms_prometheus(prod):
     assert values["metrics"]["serviceMonitor"] == {"enabled": True}
     assert values["metrics"]["kubeStateMetrics"] == {"emitKsmV1MetricsOnly": True}
     assert values["exporter"]["defaultClusterId"] == "spark-prod"
-    assert values["nodeSelector"] == {"spark-on-eks.io/pool": "system"}
+    assert values["nodeSelector"] == {"spark-on-eks.io/pool": "platform"}
+    assert values["tolerations"] == [{"key": "spark-on-eks.io/pool", "operator": "Equal", "value": "platform", "effect": "NoSchedule"}]
 
 
 def test_custom_pricing_is_the_price_table_split_into_cpu_and_memory(prod):

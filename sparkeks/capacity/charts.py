@@ -89,6 +89,7 @@ CHART_PODS: tuple[ChartPods, ...] = (
         enabled="gateway.enabled", disruption_budget="gateway.podDisruptionBudget", spread="gateway.topologySpreadConstraints",
     ),
     ChartPods("fluent-bit", "fluent-bit", ("resources",), 1, None),
+    ChartPods("opencost", "opencost", ("opencost.exporter.resources", "opencost.ui.resources"), "opencost.exporter.replicas", "opencost.nodeSelector"),
 )
 
 # Chart `resources` keys whose pods our values never create, with the value that keeps them off.
@@ -103,6 +104,11 @@ NOT_RENDERED: dict[str, tuple[tuple[str, str, Any], ...]] = {
         ("grafana.downloadDashboards.resources", "grafana.dashboards", {}),
         # Rendered only for `helm test`, never installed.
         ("grafana.testFramework.resources", "grafana.testFramework.enabled", True),
+    ),
+    "opencost": (
+        # The SigV4 proxy only runs for Amazon Managed Prometheus; custom CA trust is off.
+        ("opencost.sigV4Proxy.resources", "opencost.prometheus.amp.enabled", False),
+        ("opencost.updateCaTrust.resources", "opencost.updateCaTrust.enabled", False),
     ),
     "loki": (
         ("lokiCanary.resources", "lokiCanary.enabled", False),

@@ -7,6 +7,7 @@ The result is plain data: the `cost` block of inventory.json, which `diff` and `
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sparkeks.config.model import StackConfig
@@ -66,14 +67,16 @@ def _fixed(resources: list[dict[str, Any]], config: StackConfig, region: str) ->
         desired = inputs["scalingConfig"]["desiredSize"]
         # A managed node group launches its first listed type while that type has capacity.
         first = inputs["instanceTypes"][0]
-        lines.add_ec2("system and platform nodes", f"node group {group['name']}: {desired} x {first} on-demand", desired, first)
+        lines.add_ec2("system nodes", f"node group {group['name']}: {desired} x {first} on-demand", desired, first)
     for template in _of_type(resources, "aws:ec2/launchTemplate:LaunchTemplate"):
         groups = [g for g in _of_type(resources, "aws:eks/nodeGroup:NodeGroup") if g["name"] == template["name"]]
         if not groups:
             continue
         desired = groups[0]["inputs"]["scalingConfig"]["desiredSize"]
         gib = sum(int(m["ebs"]["volumeSize"]) for m in template["inputs"].get("blockDeviceMappings") or [] if m.get("ebs"))
-        lines.add("system and platform nodes", f"root volumes: {desired} x {gib} GiB gp3", desired * gib, "ebs.gp3", hours=False)
+        lines.add("system nodes", f"root volumes: {desired} x {gib} GiB gp3", desired * gib, "ebs.gp3", hours=False)
+
+    _platform_nodes(resources, config, lines)
 
     nats = _of_type(resources, "aws:ec2/natGateway:NatGateway")
     if nats:
@@ -90,16 +93,45 @@ def _fixed(resources: list[dict[str, Any]], config: StackConfig, region: str) ->
         lines.add("storage baselines", f"Prometheus volume: {observability.prometheus.storage_gib} GiB gp3", observability.prometheus.storage_gib, "ebs.gp3", hours=False)
         loki = observability.loki
         lines.add("storage baselines", f"Loki volumes: {loki.replicas} x {loki.volume_gib} GiB gp3", loki.replicas * loki.volume_gib, "ebs.gp3", hours=False)
-    history = config.history_server
-    if history.enabled and config.teams:
-        count = len(config.teams) * history.replicas
-        lines.add(
-            "storage baselines", f"History Server stores: {count} x {history.store_size_gib} GiB gp3", count * history.store_size_gib, "ebs.gp3", hours=False
-        )
+    # History Servers start at zero pods and take their store volume only while they run: not a baseline.
     keys = _of_type(resources, "aws:kms/key:Key")
     if keys:
         lines.add("storage baselines", f"{len(keys)} KMS key(s)", len(keys), "kms.key", hours=False)
     return lines.items
+
+
+def _platform_nodes(resources: list[dict[str, Any]], config: StackConfig, lines: _Lines) -> None:
+    """The `platform` NodePool's always-on nodes: the cheapest of its types that holds the platform pods'
+    requests (plus each node's DaemonSets), packed by total requests, so a lower bound."""
+    from sparkeks.capacity.check import platform_pool_types
+    from sparkeks.capacity.footprint import EVERY_NODE, platform_pods
+    from sparkeks.nodes import allocatable
+    from sparkeks.placement import PLATFORM_POOL
+
+    types = platform_pool_types(resources)
+    if not types:
+        return
+    pods = platform_pods(resources)
+    cpu = sum(p.total_cpu_milli for p in pods if p.placement == PLATFORM_POOL and not p.transient)
+    memory = sum(p.total_memory_mib for p in pods if p.placement == PLATFORM_POOL and not p.transient)
+    per_node_cpu = sum(p.cpu_milli for p in pods if p.placement == EVERY_NODE)
+    per_node_memory = sum(p.memory_mib for p in pods if p.placement == EVERY_NODE)
+    fits = []
+    for instance_type in types:
+        node_cpu, node_memory, _ = allocatable(instance_type)
+        room_cpu, room_memory = node_cpu - per_node_cpu, node_memory - per_node_memory
+        if room_cpu <= 0 or room_memory <= 0:
+            continue
+        nodes = max(1, math.ceil(cpu / room_cpu), math.ceil(memory / room_memory))
+        price = prices.ec2_on_demand(config.region, instance_type)
+        fits.append((price is None, (price or 0) * nodes, nodes, instance_type))
+    if not fits:
+        return
+    _, _, nodes, instance_type = min(fits)
+    asked = f"{cpu / 1000:.2f} CPU, {memory / 1024:.1f} GiB requested"
+    lines.add_ec2("platform nodes", f"platform NodePool: at least {nodes} x {instance_type} on-demand ({asked})", nodes, instance_type)
+    gib = config.karpenter.node_volume_gib
+    lines.add("platform nodes", f"root volumes: {nodes} x {gib} GiB gp3", nodes * gib, "ebs.gp3", hours=False)
 
 
 def _usage_rates(resources: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
@@ -161,8 +193,12 @@ def node_hour(config: StackConfig, instance_type: str, capacity: str) -> float |
 def _pools(resources: list[dict[str, Any]], config: StackConfig, region: str) -> list[dict[str, Any]]:
     volume_hour = root_volume_hour(config)
     pools = []
+    from sparkeks.placement import PLATFORM_POOL
+
     for resource in _of_type(resources, NODEPOOL):
         nodepool = resource["inputs"]
+        if nodepool["metadata"]["name"] == PLATFORM_POOL:
+            continue  # priced as fixed cost (platform nodes)
         spec = nodepool["spec"]["template"]["spec"]
         capacity_types = _requirement(spec, "karpenter.sh/capacity-type") or ["on-demand"]
         limit_cpu = (nodepool["spec"].get("limits") or {}).get("cpu")
