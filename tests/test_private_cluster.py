@@ -34,6 +34,7 @@ CHART_FOLDERS = {
     "loki": "loki-community",
     "fluent-bit": "fluent-bit",
     "yunikorn": "yunikorn",
+    "opencost": "opencost",
 }
 URL = re.compile(r"\b(?:https?|oci|grpc|wss?)://([^/\s\"':]+)[^\s\"']*")
 # In-cluster services, AWS endpoints (reached through the VPC endpoints) and loopback.
@@ -100,7 +101,7 @@ def private(tmp_path_factory):
 def test_every_image_of_every_chart_comes_through_the_stacks_cache(private):
     releases = private.of_type(HELM_RELEASE)
     charts = {chart_name(r["inputs"]["chart"]) for r in releases}
-    assert charts == {"karpenter-crd", "karpenter", "spark-operator", "yunikorn", "kube-prometheus-stack", "loki", "fluent-bit"}
+    assert charts == {"karpenter-crd", "karpenter", "spark-operator", "yunikorn", "kube-prometheus-stack", "loki", "fluent-bit", "opencost"}
     problems = []
     for release in releases:
         chart = chart_name(release["inputs"]["chart"])
@@ -186,4 +187,4 @@ def test_the_cache_overrides_use_only_keys_the_charts_define(private):
         chart = chart_name(release["inputs"]["chart"])
         if chart in CHART_FOLDERS:
             unknown[chart] = _unknown(chart, release["inputs"].get("values") or {})
-    assert unknown == {chart: [] for chart in unknown} and len(unknown) == 6
+    assert unknown == {chart: [] for chart in unknown} and len(unknown) == 7

@@ -97,6 +97,10 @@ CHART_IMAGES: dict[str, tuple[ChartImage, ...]] = {
         ("testFramework.image", "docker.io", "library/busybox", True),
         ("hotReload.image", "ghcr.io", "jimmidyson/configmap-reload", True),
     ),
+    "opencost": _images(
+        ("opencost.exporter.image", "ghcr.io", "opencost/opencost"),
+        ("opencost.ui.image", "ghcr.io", "opencost/opencost-ui"),
+    ),
     "yunikorn": _images(
         ("image", "docker.io", "apache/yunikorn", True),
         ("pluginImage", "docker.io", "apache/yunikorn", True),
