@@ -221,9 +221,9 @@ def test_platform_pool_limits_below_what_platform_services_request_are_refused(t
     project = make_project(tmp_path / "project", {"prod": config})
     with pytest.raises(PlanError) as err:
         run_plan("prod", project)
-    # Steady platform pods (3.22 CPU, 17.1 GiB) plus the History Servers' quota (2.5 CPU, 15 GiB).
+    # Steady platform pods (3.28 CPU, 17.4 GiB with OpenCost) plus the History Servers' quota (2.5 CPU, 15 GiB).
     assert err.value.lines == [
-        "stacks/Pulumi.prod.yaml: spark-on-eks:karpenter.platform.limits: platform services request 5.72 CPU, 32.1 GiB"
+        "stacks/Pulumi.prod.yaml: spark-on-eks:karpenter.platform.limits: platform services request 5.78 CPU, 32.4 GiB"
         " (History Servers at their quota), more than the platform pool's limits (4 CPU, 16Gi); raise them"
     ]
 
