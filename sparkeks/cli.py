@@ -84,7 +84,7 @@ def _job(args: argparse.Namespace) -> int:
     )
     from sparkeks.cost.job import job_cost_lines
 
-    print("\n".join(job_cost_lines(Path(args.spec), project_dir, job)), file=sys.stderr)
+    print("\n".join(job_cost_lines(Path(args.spec), project, job)), file=sys.stderr)
     return 0
 
 
