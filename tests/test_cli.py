@@ -126,7 +126,7 @@ def test_a_failed_plan_leaves_no_stale_plan_behind(tmp_path):
     # The next good plan clears the mark.
     (project / "stacks" / "Pulumi.dev.yaml").write_text(broken.replace("singel", "single"))
     assert _cli("plan", "dev", "-q", "--project", project, "--out", out).returncode == 0
-    assert sorted(p.name for p in out.iterdir()) == ["helm", "inventory.json", "manifests", "summary.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["cost.md", "helm", "inventory.json", "manifests", "summary.md"]
 
 
 # ---- finding the project ----------------------------------------------------------------------------

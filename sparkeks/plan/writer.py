@@ -115,7 +115,7 @@ def summary_of(plan: Plan) -> str:
 
 
 FAILED_MARK = "PLAN-FAILED.txt"
-_PLAN_FILES = ("inventory.json", "summary.md", FAILED_MARK)
+_PLAN_FILES = ("inventory.json", "summary.md", "cost.md", FAILED_MARK)
 _PLAN_DIRS = ("manifests", "helm")
 
 
