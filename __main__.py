@@ -92,6 +92,7 @@ cluster = Cluster(
         ),
         log_types=config.cluster.log_types,
         log_retention_days=config.cluster.log_retention_days,
+        account_id=account_id,
         public_access_cidrs=config.cluster.public_access_cidrs,
         admin_principals=config.cluster.admin_principals,
         bootstrap_creator_admin=config.cluster.bootstrap_creator_admin,
@@ -202,6 +203,7 @@ if config.teams:
         SparkPlatformArgs(
             teams=config.teams,
             cluster_name=cluster_name,
+            account_id=account_id,
             region=config.region,
             partition=partition,
             bucket_name=storage.bucket_name,

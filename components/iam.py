@@ -22,9 +22,22 @@ def service_trust_policy(service: str, *, tag_session: bool = False) -> dict[str
     return policy_document({"Effect": "Allow", "Principal": {"Service": service}, "Action": actions})
 
 
-def pod_identity_trust_policy() -> dict[str, Any]:
-    """Trust policy for a role handed to pods by EKS Pod Identity (session tags carry the pod's identity)."""
-    return service_trust_policy("pods.eks.amazonaws.com", tag_session=True)
+def pod_identity_trust_policy(account_id: str, *, namespace: str, service_account: str) -> dict[str, Any]:
+    """Trust policy for a role handed to pods by EKS Pod Identity.
+
+    Only this account's Pod Identity may assume it (`aws:SourceAccount`: no confused deputy), and only for
+    the one ServiceAccount it is meant for: EKS tags every session with the pod's namespace and
+    ServiceAccount, so a second association pointing at this role from elsewhere gets nothing.
+    """
+    document = service_trust_policy("pods.eks.amazonaws.com", tag_session=True)
+    document["Statement"][0]["Condition"] = {
+        "StringEquals": {
+            "aws:SourceAccount": account_id,
+            "aws:RequestTag/kubernetes-namespace": namespace,
+            "aws:RequestTag/kubernetes-service-account": service_account,
+        }
+    }
+    return document
 
 
 def managed_policy_arn(partition: str, name: str) -> str:
@@ -47,13 +60,19 @@ def s3_object_arns(partition: str, bucket: str, prefixes: list[str]) -> list[str
 
 def s3_list_statement(sid: str, partition: str, bucket: str, prefixes: list[str]) -> dict[str, Any]:
     """List a bucket, limited to the given directory prefixes."""
-    statement: dict[str, Any] = {
-        "Sid": sid,
-        "Effect": "Allow",
-        "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
-        "Resource": f"arn:{partition}:s3:::{bucket}",
-    }
+    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": f"arn:{partition}:s3:::{bucket}"}
     patterns = sorted({p for prefix in prefixes for p in s3_directory_patterns(prefix)})
     if patterns != ["*"]:
         statement["Condition"] = {"StringLike": {"s3:prefix": patterns}}
     return statement
+
+
+def s3_locate_statement(partition: str, buckets: list[str]) -> dict[str, Any]:
+    """Find the buckets' regions. A statement of its own: GetBucketLocation requests carry no `s3:prefix`,
+    so under a listing's prefix condition it would never be granted."""
+    return {
+        "Sid": "LocateBuckets",
+        "Effect": "Allow",
+        "Action": ["s3:GetBucketLocation"],
+        "Resource": sorted({f"arn:{partition}:s3:::{b}" for b in buckets}),
+    }

@@ -20,6 +20,7 @@ def grant_pod_identity(
     name: str,
     *,
     cluster_name: pulumi.Input[str],
+    account_id: str,
     namespace: str,
     service_account: str,
     policy_name: str,
@@ -28,7 +29,8 @@ def grant_pod_identity(
 ) -> PodIdentity:
     """Role `name` with inline policy `policy_name`, handed to `namespace/service_account`. The association
     waits for the policy, so the pods never start with a role that cannot yet do its job."""
-    role = aws.iam.Role(name, assume_role_policy=to_json(pod_identity_trust_policy()), opts=pulumi.ResourceOptions(parent=parent))
+    trust = pod_identity_trust_policy(account_id, namespace=namespace, service_account=service_account)
+    role = aws.iam.Role(name, assume_role_policy=to_json(trust), opts=pulumi.ResourceOptions(parent=parent))
     inline = aws.iam.RolePolicy(policy_name, role=role.name, policy=policy, opts=pulumi.ResourceOptions(parent=parent))
     association = aws.eks.PodIdentityAssociation(
         name,

@@ -134,9 +134,11 @@ def test_ebs_csi_driver_gets_its_role_through_pod_identity(prod):
     [association] = addon["inputs"]["podIdentityAssociations"]
     assert association == {"roleArn": f"arn:aws:iam::111122223333:role/{prod.id_of(role)}", "serviceAccount": "ebs-csi-controller-sa"}
     trust = json.loads(role["inputs"]["assumeRolePolicy"])
-    assert trust["Statement"] == [
-        {"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}
-    ]
+    assert trust["Statement"][0]["Condition"]["StringEquals"] == {
+        "aws:SourceAccount": "111122223333",
+        "aws:RequestTag/kubernetes-namespace": "kube-system",
+        "aws:RequestTag/kubernetes-service-account": "ebs-csi-controller-sa",
+    }
     assert prod.one(ATTACHMENT, "cluster-ebs-csi")["inputs"]["policyArn"] == (
         "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
     )

@@ -198,3 +198,16 @@ def test_the_grafana_password_is_required_and_only_as_a_secret():
     assert "hunter2" not in str(plain.value)
     assert _load("s", {"aws:region": "us-east-1"}).grafana_admin_password.get_secret_value() == "s3cret"
     assert "s3cret" not in repr(_load("s", {"aws:region": "us-east-1"}))
+
+
+def test_prod_endpoint_accepts_office_ranges_up_to_one_slash_8_in_total():
+    from sparkeks.config.cluster import too_wide_for_prod
+
+    assert too_wide_for_prod(["203.0.113.0/24", "198.51.100.0/24"]) is None
+    assert too_wide_for_prod(["52.0.0.0/8"]) is None
+    # Overlapping ranges count once: a /8 and a /16 inside it are still one /8.
+    assert too_wide_for_prod(["52.0.0.0/8", "52.1.0.0/16"]) is None
+    assert too_wide_for_prod(["52.0.0.0/8", "203.0.113.0/24"]) == (
+        "prod stacks may not open the API endpoint to more addresses than one /8 (16777216) in total; these CIDRs cover 16777472"
+    )
+    assert too_wide_for_prod(["50.0.0.0/7"]) == "prod stacks may not open the API endpoint to ranges wider than a /8 (50.0.0.0/7)"

@@ -34,10 +34,11 @@ def _properties(deployment):
 def test_reader_role_lists_and_reads_the_event_logs_only(prod):
     policy = json.loads(prod.one("aws:iam/rolePolicy:RolePolicy", "history-read-event-logs")["inputs"]["policy"])
     assert policy["Statement"] == [
+        {"Sid": "LocateBuckets", "Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": [f"arn:aws:s3:::{BUCKET}"]},
         {
             "Sid": "ListEventLogs",
             "Effect": "Allow",
-            "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+            "Action": ["s3:ListBucket"],
             "Resource": f"arn:aws:s3:::{BUCKET}",
             "Condition": {"StringLike": {"s3:prefix": ["event-logs", "event-logs/*"]}},
         },
@@ -59,7 +60,7 @@ def test_the_server_reads_exactly_where_spark_writes(prod, example, team):
     assert written["spark.eventLog.dir"] == read == f"s3a://{BUCKET}/event-logs/{team}/"
     # ... and the reader's policy covers that prefix, the writer's covers it for its own team only.
     policy = json.loads(prod.one("aws:iam/rolePolicy:RolePolicy", "history-read-event-logs")["inputs"]["policy"])
-    readable = policy["Statement"][1]["Resource"]
+    readable = policy["Statement"][2]["Resource"]
     key = read.removeprefix(f"s3a://{BUCKET}/") + "spark-0001/events_1"
     assert any(re.fullmatch(r.split(":::")[1].replace("*", ".*"), f"{BUCKET}/{key}") for r in readable)
 
@@ -174,3 +175,11 @@ def test_a_spark_upgrade_changes_only_the_server_deployments(plan_variant):
     before = plan_variant("prod", historyServer={"sparkLine": "4.1"})
     after = plan_variant("prod", historyServer={"sparkLine": "4.2"})
     assert _changed(before, after) == [f"{DEPLOYMENT}::history-analytics", f"{DEPLOYMENT}::history-ml-platform"]
+
+
+def test_servers_never_get_a_kubernetes_api_token(prod):
+    """The servers read S3 (through Pod Identity's own token) and never call the Kubernetes API."""
+    pod = _server(prod, "analytics")["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False
+    account = prod.one("kubernetes:core/v1:ServiceAccount", "history-service-account")["inputs"]
+    assert account["automountServiceAccountToken"] is False

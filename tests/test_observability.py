@@ -126,7 +126,8 @@ def test_prod_loki_keeps_logs_in_a_protected_bucket_with_its_own_role(prod):
     assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
     policy = json.loads(prod.one("aws:iam/rolePolicy:RolePolicy", "observability-loki-bucket")["inputs"]["policy"])
     assert policy["Statement"] == [
-        {"Sid": "ListLokiBucket", "Effect": "Allow", "Action": ["s3:GetBucketLocation", "s3:ListBucket"], "Resource": f"arn:aws:s3:::{bucket}"},
+        {"Sid": "LocateBuckets", "Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": [f"arn:aws:s3:::{bucket}"]},
+        {"Sid": "ListLokiBucket", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": f"arn:aws:s3:::{bucket}"},
         {"Sid": "ReadWriteLokiObjects", "Effect": "Allow", "Action": ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], "Resource": [f"arn:aws:s3:::{bucket}/*"]},
     ]
     association = prod.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "observability-loki")["inputs"]

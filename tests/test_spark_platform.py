@@ -98,23 +98,29 @@ def _team_policy(view, team):
 def test_team_iam_is_exactly_its_own_data_and_prefixes(prod):
     assert _team_policy(prod, "ml-platform")["Statement"] == [
         {
+            "Sid": "LocateBuckets",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation"],
+            "Resource": ["arn:aws:s3:::example-datalake-prod", "arn:aws:s3:::example-ml-prod", f"arn:aws:s3:::{BUCKET}"],
+        },
+        {
             "Sid": "ListOwnLocations0",
             "Effect": "Allow",
-            "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+            "Action": ["s3:ListBucket"],
             "Resource": "arn:aws:s3:::example-datalake-prod",
             "Condition": {"StringLike": {"s3:prefix": ["curated", "curated/*"]}},
         },
         {
             "Sid": "ListOwnLocations1",
             "Effect": "Allow",
-            "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+            "Action": ["s3:ListBucket"],
             "Resource": "arn:aws:s3:::example-ml-prod",
             "Condition": {"StringLike": {"s3:prefix": ["features", "features/*"]}},
         },
         {
             "Sid": "ListOwnLocations2",
             "Effect": "Allow",
-            "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+            "Action": ["s3:ListBucket"],
             "Resource": f"arn:aws:s3:::{BUCKET}",
             "Condition": {
                 "StringLike": {

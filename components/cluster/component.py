@@ -39,6 +39,7 @@ class ClusterArgs:
     name: str
     region: str
     partition: str
+    account_id: str
     kubernetes_version: str
     support_type: str
     vpc_id: pulumi.Input[str]
@@ -223,7 +224,11 @@ class Cluster(pulumi.ComponentResource):
 
         # --- add-ons that need running nodes
         ebs_role = aws.iam.Role(
-            f"{name}-ebs-csi", assume_role_policy=to_json(pod_identity_trust_policy()), opts=child
+            f"{name}-ebs-csi",
+            assume_role_policy=to_json(
+                pod_identity_trust_policy(args.account_id, namespace=iam.EBS_CSI_SERVICE_ACCOUNT[0], service_account=iam.EBS_CSI_SERVICE_ACCOUNT[1])
+            ),
+            opts=child,
         )
         ebs_policy = aws.iam.RolePolicyAttachment(
             f"{name}-ebs-csi",

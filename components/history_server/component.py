@@ -41,6 +41,7 @@ class HistoryServer(pulumi.ComponentResource):
         reader = grant_pod_identity(
             f"{name}-reader",
             cluster_name=args.cluster_name,
+            account_id=args.account_id,
             namespace=manifests.NAMESPACE,
             service_account=manifests.SERVICE_ACCOUNT,
             policy_name=f"{name}-read-event-logs",

@@ -74,7 +74,14 @@ def namespace() -> dict[str, Any]:
 
 
 def service_account() -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": SERVICE_ACCOUNT, "namespace": NAMESPACE}}
+    # The servers never call the Kubernetes API: no API token in their pods. Pod Identity's webhook
+    # projects its own audience-bound token for S3 regardless.
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": SERVICE_ACCOUNT, "namespace": NAMESPACE},
+        "automountServiceAccountToken": False,
+    }
 
 
 def deployment(
@@ -110,6 +117,7 @@ def deployment(
                 "metadata": {"labels": _labels(team)},
                 "spec": {
                     "serviceAccountName": SERVICE_ACCOUNT,
+                    "automountServiceAccountToken": False,
                     "securityContext": {
                         "runAsNonRoot": True,
                         "runAsUser": SPARK_UID,

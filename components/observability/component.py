@@ -108,6 +108,7 @@ class Observability(pulumi.ComponentResource):
             identity = grant_pod_identity(
                 f"{name}-loki",
                 cluster_name=args.cluster_name,
+                account_id=args.account_id,
                 namespace=v.NAMESPACE,
                 service_account=v.LOKI_SERVICE_ACCOUNT,
                 policy_name=f"{name}-loki-bucket",

@@ -26,6 +26,7 @@ YUNIKORN_NAMESPACE = "yunikorn"
 class SparkTeamArgs:
     team: TeamConfig
     cluster_name: str
+    account_id: str
     region: str
     partition: str
     bucket_name: pulumi.Input[str]
@@ -48,6 +49,7 @@ class SparkTeam(pulumi.ComponentResource):
         identity = grant_pod_identity(
             f"{name}-spark",
             cluster_name=args.cluster_name,
+            account_id=args.account_id,
             namespace=team.name,
             service_account=team_objects.SPARK_SERVICE_ACCOUNT,
             policy_name=f"{name}-spark-data",
@@ -98,6 +100,7 @@ class SparkTeam(pulumi.ComponentResource):
 class SparkPlatformArgs:
     teams: list[TeamConfig]
     cluster_name: str
+    account_id: str
     region: str
     partition: str
     bucket_name: pulumi.Input[str]
@@ -124,6 +127,7 @@ class SparkPlatform(pulumi.ComponentResource):
                 SparkTeamArgs(
                     team=team,
                     cluster_name=args.cluster_name,
+                    account_id=args.account_id,
                     region=args.region,
                     partition=args.partition,
                     bucket_name=args.bucket_name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from components.iam import policy_document, s3_list_statement, s3_object_arns
+from components.iam import policy_document, s3_list_statement, s3_locate_statement, s3_object_arns
 from sparkeks.config.model import parse_s3_uri
 from sparkeks.spark.layout import event_log_prefix, fallback_prefix
 
@@ -31,7 +31,8 @@ def team_policy(partition: str, team: str, platform_bucket: str, read: list[str]
     listing[platform_bucket] += platform
     writable[platform_bucket] += platform
 
-    statements = [
+    statements = [s3_locate_statement(partition, list(listing))]
+    statements += [
         s3_list_statement(f"ListOwnLocations{i}", partition, bucket, prefixes) for i, (bucket, prefixes) in enumerate(sorted(listing.items()))
     ]
     read_resources = sorted({r for bucket, prefixes in readable.items() for r in s3_object_arns(partition, bucket, prefixes)})

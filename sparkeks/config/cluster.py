@@ -63,6 +63,27 @@ class SystemNodeGroupConfig(ConfigModel):
         return instance_architecture(self.instance_types[0])
 
 
+# The widest public API access a prod stack may grant: one /8 at most, alone or summed over every CIDR.
+# Wider than that is no longer "our offices and VPN" but a large share of the internet.
+WIDEST_PROD_PREFIX = 8
+MAX_PROD_PUBLIC_ADDRESSES = 2 ** (32 - WIDEST_PROD_PREFIX)
+
+
+def too_wide_for_prod(cidrs: list[str]) -> str | None:
+    """Why these public API endpoint CIDRs are too open for prod, or None when they are narrow enough."""
+    nets = [ipaddress.IPv4Network(c) for c in cidrs]
+    wide = [str(n) for n in nets if n.prefixlen < WIDEST_PROD_PREFIX]
+    if wide:
+        return f"prod stacks may not open the API endpoint to ranges wider than a /{WIDEST_PROD_PREFIX} ({', '.join(wide)})"
+    covered = sum(n.num_addresses for n in ipaddress.collapse_addresses(nets))
+    if covered > MAX_PROD_PUBLIC_ADDRESSES:
+        return (
+            f"prod stacks may not open the API endpoint to more addresses than one /{WIDEST_PROD_PREFIX} "
+            f"({MAX_PROD_PUBLIC_ADDRESSES}) in total; these CIDRs cover {covered}"
+        )
+    return None
+
+
 class ClusterConfig(ConfigModel):
     kubernetes_version: str = Field(
         versions.DEFAULT_KUBERNETES_VERSION,
@@ -73,7 +94,7 @@ class ClusterConfig(ConfigModel):
     )
     public_access_cidrs: list[Cidr] = Field(
         default_factory=list,
-        description="CIDRs allowed to reach the public API endpoint. Empty: the endpoint is private only (reach it from the VPC or a VPN).",
+        description="CIDRs allowed to reach the public API endpoint. Empty: the endpoint is private only (reach it from the VPC or a VPN). Prod: each at most a /8 and all together at most a /8 of addresses.",
     )
     admin_principals: list[IamPrincipal] = Field(
         default_factory=list,

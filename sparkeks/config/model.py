@@ -29,7 +29,7 @@ from sparkeks.config.base import (  # noqa: F401
     parse_s3_uri,
     problem,
 )
-from sparkeks.config.cluster import ClusterConfig, SystemNodeGroupConfig  # noqa: F401
+from sparkeks.config.cluster import ClusterConfig, SystemNodeGroupConfig, too_wide_for_prod  # noqa: F401
 from sparkeks.config.cost import CostConfig
 from sparkeks.config.dr import DisasterRecoveryConfig
 from sparkeks.config.karpenter import (  # noqa: F401
@@ -134,9 +134,10 @@ class StackConfig(ConfigModel):
                 key="cluster.serviceCidr",
                 value=self.cluster.service_cidr,
             )
-        if self.environment == "prod" and "0.0.0.0/0" in self.cluster.public_access_cidrs:
+        too_wide = too_wide_for_prod(self.cluster.public_access_cidrs) if self.environment == "prod" else None
+        if too_wide:
             raise problem(
-                "prod stacks may not open the API endpoint to the whole internet; list your VPN or office CIDRs",
+                f"{too_wide}; list your VPN or office CIDRs",
                 key="cluster.publicAccessCidrs",
                 value=list(self.cluster.public_access_cidrs),
             )
