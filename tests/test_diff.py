@@ -136,13 +136,16 @@ def test_a_new_team_shows_its_access_quota_and_alert_changes(base, tmp_path):
         "  - serviceAccount = `spark`",
     ]
     assert access[3].startswith("  - roleArn = `arn:aws:iam::111122223333:role/team-finance-spark")
-    assert access[4:12] == [
+    assert access[4:13] == [
         "- added `aws:iam/role:Role::team-finance-spark`",
-        "  - assumeRolePolicy: statement Allow `sts:AssumeRole`, `sts:TagSession` for `Service pods.eks.amazonaws.com`",
+        "  - assumeRolePolicy: statement Allow `sts:AssumeRole`, `sts:TagSession` for `Service pods.eks.amazonaws.com` "
+        "when `StringEquals aws:RequestTag/kubernetes-namespace finance`, `StringEquals aws:RequestTag/kubernetes-service-account spark`, "
+        "`StringEquals aws:SourceAccount 111122223333`",
         "- added `aws:iam/rolePolicy:RolePolicy::team-finance-spark-data`",
-        "  - policy: statement `ListOwnLocations0`: Allow `s3:GetBucketLocation`, `s3:ListBucket` on `arn:aws:s3:::example-finance-prod` "
+        f"  - policy: statement `LocateBuckets`: Allow `s3:GetBucketLocation` on `arn:aws:s3:::example-finance-prod`, `arn:aws:s3:::{bucket}`",
+        "  - policy: statement `ListOwnLocations0`: Allow `s3:ListBucket` on `arn:aws:s3:::example-finance-prod` "
         "when `StringLike s3:prefix ledger`, `StringLike s3:prefix ledger/*`",
-        f"  - policy: statement `ListOwnLocations1`: Allow `s3:GetBucketLocation`, `s3:ListBucket` on `arn:aws:s3:::{bucket}` "
+        f"  - policy: statement `ListOwnLocations1`: Allow `s3:ListBucket` on `arn:aws:s3:::{bucket}` "
         "when `StringLike s3:prefix event-logs/finance`, `StringLike s3:prefix event-logs/finance/*`, "
         "`StringLike s3:prefix shuffle-fallback/finance`, `StringLike s3:prefix shuffle-fallback/finance/*`",
         "  - policy: statement `ReadData`: Allow `s3:GetObject` on `arn:aws:s3:::example-finance-prod/ledger`, `arn:aws:s3:::example-finance-prod/ledger/*`",
