@@ -298,3 +298,37 @@ def test_observability_can_be_turned_off(plan_variant):
     view = plan_variant("dev", observability={"enabled": False})
     assert {r["inputs"]["name"] for r in view.of_type(HELM_RELEASE)} == {"karpenter-crd", "karpenter", "spark-operator"}
     assert "serviceMonitor" not in _values(view, "karpenter")
+
+
+def _effective_grafana_values(view):
+    """Grafana's values as its chart sees them: its defaults, kube-prometheus-stack's, then ours."""
+    from components.helm import merge_values
+    from sparkeks.conformance import chart_defaults, schemas_dir
+
+    root = schemas_dir()
+    defaults = merge_values(chart_defaults(root, "grafana"), chart_defaults(root, "kube-prometheus-stack")["grafana"])
+    return merge_values(defaults, _values(view, "kube-prometheus-stack")["grafana"])
+
+
+def test_grafana_reads_configmaps_and_secrets_of_its_own_namespace_only(prod):
+    from components.observability.grafana_rbac import grafana_grants, sidecar_namespaces
+
+    values = _effective_grafana_values(prod)
+    reads = {"apiGroups": [""], "resources": ["configmaps", "secrets"], "verbs": ["get", "watch", "list"]}
+    # A Role in `monitoring` and no ClusterRole: no Secret of any other namespace is readable.
+    assert grafana_grants(values, "monitoring") == [{"kind": "Role", "namespace": "monitoring", "rules": [reads]}]
+    # Every sidecar looks in `monitoring` only: a team's labelled ConfigMap is never loaded.
+    assert sidecar_namespaces(values, "monitoring") == {"dashboards": ["monitoring"], "datasources": ["monitoring"]}
+    # Dashboards come from ConfigMaps only (the platform's, reviewed in this repository).
+    assert values["sidecar"]["dashboards"]["resource"] == "configmap"
+    assert {m["inputs"]["metadata"]["namespace"] for m in prod.of_type("kubernetes:core/v1:ConfigMap") if m["inputs"]["metadata"]["name"].startswith("dashboard-")} == {"monitoring"}
+
+
+def test_the_charts_default_rbac_would_read_every_secret_in_the_cluster(prod):
+    """The model is not vacuous: the chart's defaults (rbac.namespaced unset) grant a ClusterRole on Secrets."""
+    from components.helm import merge_values
+    from components.observability.grafana_rbac import grafana_grants
+
+    values = merge_values(_effective_grafana_values(prod), {"rbac": {"namespaced": False}})
+    cluster = [g for g in grafana_grants(values, "monitoring") if g["kind"] == "ClusterRole"]
+    assert cluster and "secrets" in cluster[0]["rules"][0]["resources"]

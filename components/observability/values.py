@@ -92,6 +92,15 @@ def kube_prometheus_stack_values(
             "grafana": {
                 "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
                 "additionalDataSources": datasources(tempo_url),
+                # Least privilege: a Role in this namespace instead of the chart's ClusterRole (which reads
+                # every Secret in the cluster), and sidecars that load dashboards and data sources from
+                # this namespace's ConfigMaps only. Team dashboards arrive through this repository's
+                # dashboards/ folder (a reviewed pull request), never a labelled ConfigMap of their own.
+                "rbac": {"namespaced": True},
+                "sidecar": {
+                    "dashboards": {"searchNamespace": NAMESPACE, "resource": "configmap"},
+                    "datasources": {"searchNamespace": NAMESPACE},
+                },
             },
         },
     )
