@@ -94,7 +94,7 @@ def test_daemonset_overhead_is_what_the_platform_runs():
 
 
 def test_helm_daemonsets_read_the_values_the_platform_renders():
-    rendered = fluent_bit_values()
+    rendered = fluent_bit_values(["analytics"])
     fluent = next(p for p in daemonsets.helm_daemonset_pods() if p.name == "monitoring/fluent-bit")
     requests = rendered["resources"]["requests"]
     assert (fluent.cpu_milli, fluent.memory_mib) == (daemonsets.cpu_milli(requests["cpu"]), daemonsets.memory_mib(requests["memory"]))

@@ -116,7 +116,6 @@ def test_prod_loki_keeps_logs_in_a_protected_bucket_with_its_own_role(prod):
     assert loki["singleBinary"]["persistence"]["whenDeleted"] == "Retain"
     spec = _values(prod, "kube-prometheus-stack")["prometheus"]["prometheusSpec"]
     assert spec["persistentVolumeClaimRetentionPolicy"]["whenDeleted"] == "Retain"
-    assert loki["loki"]["auth_enabled"] is False
     assert loki["loki"]["limits_config"]["retention_period"] == "720h"
     assert loki["loki"]["compactor"]["retention_enabled"] is True
     resource = prod.one("aws:s3/bucket:Bucket", "observability-loki-bucket")
@@ -287,7 +286,7 @@ def test_dashboards_reach_grafana_through_its_sidecar(prod):
 
 def test_datasources_are_provisioned_for_loki_and_optionally_tempo(prod, plan_variant):
     sources = {s["uid"]: s for s in _values(prod, "kube-prometheus-stack")["grafana"]["additionalDataSources"]}
-    assert set(sources) == {LOKI_UID}
+    assert set(sources) == {LOKI_UID, "loki-analytics", "loki-ml-platform"}
     assert sources[LOKI_UID]["url"] == "http://loki-gateway.monitoring.svc.cluster.local"
     view = plan_variant("dev", observability={"tempoUrl": "http://tempo.tracing:3100"})
     sources = {s["uid"]: s for s in _values(view, "kube-prometheus-stack")["grafana"]["additionalDataSources"]}
@@ -332,3 +331,60 @@ def test_the_charts_default_rbac_would_read_every_secret_in_the_cluster(prod):
     values = merge_values(_effective_grafana_values(prod), {"rbac": {"namespaced": False}})
     cluster = [g for g in grafana_grants(values, "monitoring") if g["kind"] == "ClusterRole"]
     assert cluster and "secrets" in cluster[0]["rules"][0]["resources"]
+
+
+LABELS_LINE = (
+    "    Labels job=fluent-bit, namespace=$kubernetes['namespace_name'], pod=$kubernetes['pod_name'], "
+    "container=$kubernetes['container_name'], spark_app_id=$kubernetes['labels']['spark-app-selector'], "
+    "spark_role=$kubernetes['labels']['spark-role']"
+)
+
+
+def _loki_output(match, tenant):
+    return [
+        "[OUTPUT]",
+        "    Name loki",
+        f"    Match {match}",
+        "    Host loki-gateway.monitoring.svc.cluster.local",
+        "    Port 80",
+        f"    tenant_id {tenant}",
+        LABELS_LINE,
+        "    Remove_Keys kubernetes",
+        "    Line_Format json",
+        "    Retry_Limit 10",
+    ]
+
+
+def test_loki_is_multi_tenant_and_each_team_namespace_is_its_own_tenant(prod):
+    loki = _values(prod, "loki")["loki"]
+    assert loki["auth_enabled"] is True
+    # Platform admins' data source reads several tenants in one query.
+    assert loki["querier"] == {"multi_tenant_queries_enabled": True}
+    config = _values(prod, "fluent-bit")["config"]
+    # Team logs are re-tagged by namespace (the original record is dropped, so no line goes to two tenants).
+    assert config["filters"].splitlines()[-5:] == [
+        "[FILTER]",
+        "    Name rewrite_tag",
+        "    Match kube.*",
+        "    Rule $kubernetes['namespace_name'] ^(analytics|ml-platform)$ team.$kubernetes['namespace_name'] false",
+        "    Emitter_Name team_logs",
+    ]
+    assert config["outputs"].splitlines() == [
+        *_loki_output("team.analytics", "analytics"),
+        "",
+        *_loki_output("team.ml-platform", "ml-platform"),
+        "",
+        # Everything still tagged kube.* after the rewrite: the platform namespaces.
+        *_loki_output("kube.*", "spark_on_eks_platform"),
+    ]
+
+
+def test_grafana_has_a_loki_data_source_per_team_tenant_and_one_for_the_platform(prod):
+    sources = [s for s in _values(prod, "kube-prometheus-stack")["grafana"]["additionalDataSources"] if s["type"] == "loki"]
+    header = {"httpHeaderName1": "X-Scope-OrgID"}
+    assert [(s["name"], s["uid"], s["jsonData"], s["secureJsonData"]) for s in sources] == [
+        ("Loki", "loki", {"maxLines": 5000, **header}, {"httpHeaderValue1": "spark_on_eks_platform|analytics|ml-platform"}),
+        ("Loki (analytics)", "loki-analytics", {"maxLines": 5000, **header}, {"httpHeaderValue1": "analytics"}),
+        ("Loki (ml-platform)", "loki-ml-platform", {"maxLines": 5000, **header}, {"httpHeaderValue1": "ml-platform"}),
+    ]
+    assert {s["url"] for s in sources} == {"http://loki-gateway.monitoring.svc.cluster.local"}

@@ -85,7 +85,7 @@ class Observability(pulumi.ComponentResource):
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.PROMETHEUS_COMMUNITY_REPO),
             namespace=v.NAMESPACE,
             values=v.kube_prometheus_stack_values(
-                config.prometheus, rules=platform_rules(args.teams), tempo_url=config.tempo_url, delete_volumes=not args.protect
+                config.prometheus, rules=platform_rules(args.teams), tempo_url=config.tempo_url, teams=args.teams, delete_volumes=not args.protect
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[namespace, grafana_admin, alertmanager]),
         )
@@ -133,7 +133,7 @@ class Observability(pulumi.ComponentResource):
             version=versions.FLUENT_BIT_VERSION,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.FLUENT_REPO),
             namespace=v.NAMESPACE,
-            values=v.fluent_bit_values(),
+            values=v.fluent_bit_values(args.teams),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[loki]),
         )
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from components.helm import base_values, merge_values
 from sparkeks.config.model import LokiConfig, PrometheusConfig
+from components.observability.tenancy import loki_data_sources, team_retag_filter, tenant_routes
 from sparkeks.placement import DO_NOT_DISRUPT, zone_spread
 
 NAMESPACE = "monitoring"
@@ -19,18 +20,9 @@ TEMPO_UID = "tempo"
 LOKI_SCHEMA_FROM = "2026-01-01"
 
 
-def datasources(tempo_url: str | None) -> list[dict[str, Any]]:
-    """Loki (and Tempo when given) beside the chart's own Prometheus datasource."""
-    sources: list[dict[str, Any]] = [
-        {
-            "name": "Loki",
-            "uid": LOKI_UID,
-            "type": "loki",
-            "access": "proxy",
-            "url": f"http://{LOKI_GATEWAY}",
-            "jsonData": {"maxLines": 5000},
-        }
-    ]
+def datasources(tempo_url: str | None, teams: list[str]) -> list[dict[str, Any]]:
+    """Loki per tenant (and Tempo when given) beside the chart's own Prometheus datasource."""
+    sources = loki_data_sources(teams, f"http://{LOKI_GATEWAY}", platform_uid=LOKI_UID, json_data={"maxLines": 5000})
     if tempo_url:
         sources.append(
             {
@@ -61,7 +53,7 @@ def karpenter_service_monitor() -> dict[str, Any]:
 
 
 def kube_prometheus_stack_values(
-    prometheus: PrometheusConfig, *, rules: dict[str, Any], tempo_url: str | None, delete_volumes: bool = False
+    prometheus: PrometheusConfig, *, rules: dict[str, Any], tempo_url: str | None, teams: list[str], delete_volumes: bool = False
 ) -> dict[str, Any]:
     """`delete_volumes`: the Prometheus volume goes with the release (non-production), so a destroyed
     stack leaves no orphaned EBS volume; production keeps it."""
@@ -91,7 +83,7 @@ def kube_prometheus_stack_values(
             "alertmanager": {"alertmanagerSpec": {"configSecret": ALERTMANAGER_CONFIG_SECRET}},
             "grafana": {
                 "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
-                "additionalDataSources": datasources(tempo_url),
+                "additionalDataSources": datasources(tempo_url, teams),
                 # Least privilege: a Role in this namespace instead of the chart's ClusterRole (which reads
                 # every Secret in the cluster), and sidecars that load dashboards and data sources from
                 # this namespace's ConfigMaps only. Team dashboards arrive through this repository's
@@ -145,6 +137,8 @@ def loki_values(loki: LokiConfig, *, bucket: str | None, region: str, delete_vol
                 "storage": storage,
                 "limits_config": {"retention_period": f"{loki.retention_days * 24}h"},
                 "compactor": {"delete_request_store": object_store},
+                # The platform admins' Grafana source names every tenant in one header.
+                "querier": {"multi_tenant_queries_enabled": True},
             },
             "singleBinary": {
                 "replicas": loki.replicas,
@@ -171,23 +165,27 @@ LOKI_LABELS = {
 }
 
 
-def fluent_bit_outputs() -> str:
+def fluent_bit_outputs(teams: list[str]) -> str:
     labels = ", ".join(f"{k}={v}" for k, v in LOKI_LABELS.items())
-    return "\n".join(
-        [
+    lines = []
+    for match, tenant in tenant_routes(teams):
+        lines += [
             "[OUTPUT]",
             "    Name loki",
-            "    Match kube.*",
+            f"    Match {match}",
             f"    Host {LOKI_GATEWAY}",
             "    Port 80",
+            f"    tenant_id {tenant}",
             f"    Labels {labels}",
             "    Remove_Keys kubernetes",
             "    Line_Format json",
             "    Retry_Limit 10",
             "",
         ]
-    )
+    return "\n".join(lines)
 
 
-def fluent_bit_values() -> dict[str, Any]:
-    return merge_values(base_values("fluent-bit"), {"config": {"outputs": fluent_bit_outputs()}})
+def fluent_bit_values(teams: list[str]) -> dict[str, Any]:
+    base = base_values("fluent-bit")
+    filters = "\n".join(part for part in (base["config"]["filters"].rstrip("\n"), team_retag_filter(teams)) if part) + "\n"
+    return merge_values(base, {"config": {"filters": filters, "outputs": fluent_bit_outputs(teams)}})
