@@ -211,3 +211,12 @@ def test_prod_endpoint_accepts_office_ranges_up_to_one_slash_8_in_total():
         "prod stacks may not open the API endpoint to more addresses than one /8 (16777216) in total; these CIDRs cover 16777472"
     )
     assert too_wide_for_prod(["50.0.0.0/7"]) == "prod stacks may not open the API endpoint to ranges wider than a /8 (50.0.0.0/7)"
+
+
+def test_network_policies_are_on_by_default_in_prod_only(tmp_path):
+    from sparkeks.config.model import StackConfig
+
+    base = {"region": "us-east-1", "grafana_admin_password": "x" * 16}
+    assert StackConfig.model_validate({**base, "environment": "prod"}).network_policies is True
+    assert StackConfig.model_validate({**base, "environment": "dev"}).network_policies is False
+    assert StackConfig.model_validate({**base, "environment": "prod", "spark": {"network_policies": False}}).network_policies is False

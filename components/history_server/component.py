@@ -9,9 +9,11 @@ import pulumi_kubernetes as k8s
 
 from components.history_server import manifests
 from components.history_server.iam import history_read_policy
+from components.history_server.network import network_policies as history_network_policies
 from components.iam import to_json
 from components.identity import grant_pod_identity
 from components.kube import kubernetes_object
+from components.spark.teams import MONITORING_LABEL
 from sparkeks import images, versions
 from sparkeks.config.model import HistoryServerConfig
 
@@ -27,6 +29,8 @@ class HistoryServerArgs:
     account_id: str
     event_log_retention_days: int
     provider: k8s.Provider
+    network_policies: bool = False
+    """A server admits only its own team's namespace and the monitoring scraper."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
@@ -53,6 +57,9 @@ class HistoryServer(pulumi.ComponentResource):
         ns = kubernetes_object(f"{name}-namespace", manifests.namespace(), k8s_opts)
         in_ns = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns])
         kubernetes_object(f"{name}-service-account", manifests.service_account(), in_ns)
+        if args.network_policies:
+            for manifest in history_network_policies(args.teams, monitoring_label=MONITORING_LABEL):
+                kubernetes_object(f"{name}-{manifest['metadata']['name']}", manifest, in_ns)
         kubernetes_object(f"{name}-quota", manifests.resource_quota(max_running=config.max_running, heap=config.heap, cpu=config.cpu), in_ns)
 
         runtime = versions.SPARK_RUNTIMES[config.spark_line]

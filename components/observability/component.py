@@ -16,6 +16,7 @@ from components.observability import values as v
 from components.observability.alerting import alertmanager_config
 from components.observability.dashboards import dashboard_config_maps
 from components.observability.iam import loki_bucket_policy
+from components.observability.network import network_policies as monitoring_network_policies
 from components.observability.monitors import spark_pod_monitors
 from components.observability.opencost import RELEASE as OPENCOST_RELEASE
 from components.observability.opencost import opencost_values
@@ -39,6 +40,8 @@ class ObservabilityArgs:
     grafana_admin_password: pulumi.Input[str]
     slack_webhook_url: pulumi.Input[str] | None = None
     protect: bool = False
+    network_policies: bool = False
+    """Only Fluent Bit, Grafana, Prometheus and Loki itself reach Loki."""
     force_destroy_buckets: bool = False
     depends_on: list[pulumi.Resource] = field(default_factory=list)
     opencost_cost_model: dict[str, str] | None = None
@@ -153,5 +156,8 @@ class Observability(pulumi.ComponentResource):
             kubernetes_object(f"{name}-{manifest['metadata']['name']}", manifest, after_crds)
         for manifest in dashboard_config_maps(v.NAMESPACE):
             kubernetes_object(f"{name}-{manifest['metadata']['name']}", manifest, in_ns)
+        if args.network_policies:
+            for manifest in monitoring_network_policies(v.NAMESPACE):
+                kubernetes_object(f"{name}-{manifest['metadata']['name']}", manifest, in_ns)
 
         self.register_outputs({"namespace": v.NAMESPACE, "grafana": f"kube-prometheus-stack-grafana.{v.NAMESPACE}:80"})

@@ -226,3 +226,8 @@ class StackConfig(ConfigModel):
     @property
     def protect_state(self) -> bool:
         return self.environment == "prod" if self.protect is None else self.protect
+
+    @property
+    def network_policies(self) -> bool:
+        """NetworkPolicies are on in prod unless a stack says otherwise."""
+        return self.environment == "prod" if self.spark.network_policies is None else self.spark.network_policies

@@ -20,7 +20,10 @@ class SparkPlatformConfig(ConfigModel):
     batch_scheduler: Literal["none", "yunikorn"] = Field(
         "none", description="`yunikorn` adds the YuniKorn scheduler with a queue per team (gang scheduling, guaranteed shares)."
     )
-    network_policies: bool = Field(False, description="Isolate team namespaces with NetworkPolicies (turns on the VPC CNI's policy engine).")
+    network_policies: bool | None = Field(
+        None,
+        description="Isolate team namespaces and the shared services (History Servers, Loki) with NetworkPolicies (turns on the VPC CNI's policy engine). Default: true in prod.",
+    )
     memory_overhead_factor: float = Field(
         0.2, ge=0.1, le=1.0, description="JVM executor and driver memory overhead as a share of memory (Kubernetes kills at the limit)."
     )
