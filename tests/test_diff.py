@@ -118,11 +118,13 @@ def test_a_new_team_shows_its_access_quota_and_alert_changes(base, tmp_path):
     }
     assert {r.ref for r in diff.changed} == {
         "kubernetes:helm.sh/v3:Release::spark-operator",
+        # The new team's log tenant (Fluent Bit) and its Loki data source (Grafana).
+        "kubernetes:helm.sh/v3:Release::observability-fluent-bit",
         "kubernetes:helm.sh/v3:Release::observability-kube-prometheus-stack",
         "kubernetes:monitoring.coreos.com/v1:PodMonitor::observability-spark-drivers",
         "kubernetes:monitoring.coreos.com/v1:PodMonitor::observability-spark-executors",
     }
-    assert set(diff.helm) == {"spark-operator", "kube-prometheus-stack"}
+    assert set(diff.helm) == {"spark-operator", "kube-prometheus-stack", "fluent-bit"}
     assert ("values.spark.jobNamespaces[+]", ABSENT, "finance") in diff.helm["spark-operator"]
 
     report = markdown_report(diff)
@@ -130,18 +132,24 @@ def test_a_new_team_shows_its_access_quota_and_alert_changes(base, tmp_path):
     access = _section(report, "Access and exposure (IAM, network, secrets)")
     role = next(r for r in json.loads((head / "inventory.json").read_text())["resources"] if r["name"] == "team-finance-spark" and r["type"] == "aws:iam/role:Role")
     role_arn = f"arn:aws:iam::111122223333:role/{role['inputs'].get('name', 'team-finance-spark')}"
-    assert access[:3] == [
-        "- added `aws:eks/podIdentityAssociation:PodIdentityAssociation::team-finance-spark`",
-        "  - namespace = `finance`",
-        "  - serviceAccount = `spark`",
-    ]
-    assert access[3].startswith("  - roleArn = `arn:aws:iam::111122223333:role/team-finance-spark")
-    assert access[4:13] == [
-        "- added `aws:iam/role:Role::team-finance-spark`",
+
+    def block(ref):
+        """The report's lines for one added resource: its heading and its indented details."""
+        at = access.index(f"- added `{ref}`")
+        rest = access[at + 1 :]
+        return rest[: next((i for i, line in enumerate(rest) if line.startswith("- ")), len(rest))]
+
+    association = block("aws:eks/podIdentityAssociation:PodIdentityAssociation::team-finance-spark")
+    assert association[:2] == ["  - namespace = `finance`", "  - serviceAccount = `spark`"]
+    assert association[2].startswith("  - roleArn = `arn:aws:iam::111122223333:role/team-finance-spark")
+    reader = block("aws:eks/podIdentityAssociation:PodIdentityAssociation::history-finance-reader")
+    assert reader[:2] == ["  - namespace = `spark-history`", "  - serviceAccount = `spark-history-server-finance`"]
+    assert block("aws:iam/role:Role::team-finance-spark") == [
         "  - assumeRolePolicy: statement Allow `sts:AssumeRole`, `sts:TagSession` for `Service pods.eks.amazonaws.com` "
         "when `StringEquals aws:RequestTag/kubernetes-namespace finance`, `StringEquals aws:RequestTag/kubernetes-service-account spark`, "
         "`StringEquals aws:SourceAccount 111122223333`",
-        "- added `aws:iam/rolePolicy:RolePolicy::team-finance-spark-data`",
+    ]
+    assert block("aws:iam/rolePolicy:RolePolicy::team-finance-spark-data") == [
         f"  - policy: statement `LocateBuckets`: Allow `s3:GetBucketLocation` on `arn:aws:s3:::example-finance-prod`, `arn:aws:s3:::{bucket}`",
         "  - policy: statement `ListOwnLocations0`: Allow `s3:ListBucket` on `arn:aws:s3:::example-finance-prod` "
         "when `StringLike s3:prefix ledger`, `StringLike s3:prefix ledger/*`",
@@ -152,8 +160,14 @@ def test_a_new_team_shows_its_access_quota_and_alert_changes(base, tmp_path):
         "  - policy: statement `WriteOwnLocations`: Allow `s3:AbortMultipartUpload`, `s3:DeleteObject`, `s3:GetObject`, `s3:PutObject` on "
         f"`arn:aws:s3:::{bucket}/event-logs/finance`, `arn:aws:s3:::{bucket}/event-logs/finance/*`, "
         f"`arn:aws:s3:::{bucket}/shuffle-fallback/finance`, `arn:aws:s3:::{bucket}/shuffle-fallback/finance/*`",
-        "- added `kubernetes:core/v1:Service::history-finance`",
     ]
+    # The new team's History Server reads its own prefix only, and admits its own namespace only.
+    assert block("aws:iam/rolePolicy:RolePolicy::history-finance-read-event-logs")[-1] == (
+        f"  - policy: statement `ReadEventLogs`: Allow `s3:GetObject` on `arn:aws:s3:::{bucket}/event-logs/finance`, "
+        f"`arn:aws:s3:::{bucket}/event-logs/finance/*`"
+    )
+    assert "- added `kubernetes:core/v1:Service::history-finance`" in access
+    assert "- added `kubernetes:networking.k8s.io/v1:NetworkPolicy::history-spark-history-server-finance`" in access
     assert role_arn  # the role exists in the head plan
     added = _section(report, "Added")
     quota = added.index("- `kubernetes:core/v1:ResourceQuota::team-finance-resourcequota-spark-team`")

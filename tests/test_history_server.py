@@ -31,8 +31,9 @@ def _properties(deployment):
     return dict(item[2:].split("=", 1) for item in opts.split())
 
 
-def test_reader_role_lists_and_reads_the_event_logs_only(prod):
-    policy = json.loads(prod.one("aws:iam/rolePolicy:RolePolicy", "history-read-event-logs")["inputs"]["policy"])
+@pytest.mark.parametrize("team", ["analytics", "ml-platform"])
+def test_each_server_has_its_own_role_reading_only_its_teams_event_logs(prod, team):
+    policy = json.loads(prod.one("aws:iam/rolePolicy:RolePolicy", f"history-{team}-read-event-logs")["inputs"]["policy"])
     assert policy["Statement"] == [
         {"Sid": "LocateBuckets", "Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": [f"arn:aws:s3:::{BUCKET}"]},
         {
@@ -40,17 +41,18 @@ def test_reader_role_lists_and_reads_the_event_logs_only(prod):
             "Effect": "Allow",
             "Action": ["s3:ListBucket"],
             "Resource": f"arn:aws:s3:::{BUCKET}",
-            "Condition": {"StringLike": {"s3:prefix": ["event-logs", "event-logs/*"]}},
+            "Condition": {"StringLike": {"s3:prefix": [f"event-logs/{team}", f"event-logs/{team}/*"]}},
         },
         {
             "Sid": "ReadEventLogs",
             "Effect": "Allow",
             "Action": ["s3:GetObject"],
-            "Resource": [f"arn:aws:s3:::{BUCKET}/event-logs", f"arn:aws:s3:::{BUCKET}/event-logs/*"],
+            "Resource": [f"arn:aws:s3:::{BUCKET}/event-logs/{team}", f"arn:aws:s3:::{BUCKET}/event-logs/{team}/*"],
         },
     ]
-    association = prod.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "history-reader")["inputs"]
-    assert (association["namespace"], association["serviceAccount"]) == ("spark-history", "spark-history")
+    association = prod.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", f"history-{team}-reader")["inputs"]
+    assert (association["namespace"], association["serviceAccount"]) == ("spark-history", f"spark-history-server-{team}")
+    assert _server(prod, team)["spec"]["template"]["spec"]["serviceAccountName"] == f"spark-history-server-{team}"
 
 
 @pytest.mark.parametrize(("example", "team"), [("spark-4.1-etl.yaml", "analytics"), ("spark-4.2-pyspark.yaml", "ml-platform")])
@@ -59,7 +61,7 @@ def test_the_server_reads_exactly_where_spark_writes(prod, example, team):
     read = _properties(_server(prod, team))["spark.history.fs.logDirectory"]
     assert written["spark.eventLog.dir"] == read == f"s3a://{BUCKET}/event-logs/{team}/"
     # ... and the reader's policy covers that prefix, the writer's covers it for its own team only.
-    policy = json.loads(prod.one("aws:iam/rolePolicy:RolePolicy", "history-read-event-logs")["inputs"]["policy"])
+    policy = json.loads(prod.one("aws:iam/rolePolicy:RolePolicy", f"history-{team}-read-event-logs")["inputs"]["policy"])
     readable = policy["Statement"][2]["Resource"]
     key = read.removeprefix(f"s3a://{BUCKET}/") + "spark-0001/events_1"
     assert any(re.fullmatch(r.split(":::")[1].replace("*", ".*"), f"{BUCKET}/{key}") for r in readable)
@@ -93,7 +95,7 @@ def test_server_waits_for_an_image_that_was_never_built(tmp_path, monkeypatch, p
     assert view.of_type(DEPLOYMENT) == [] or all(not r["name"].startswith("history-") for r in view.of_type(DEPLOYMENT))
     assert view.plan.outputs["historyServers"] == {}
     # The identity and namespace are there, so the servers appear with the next deploy after the build.
-    assert view.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "history-reader")
+    assert view.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "history-analytics-reader")
 
 
 def test_server_sdk_supports_pod_identity():
@@ -181,5 +183,5 @@ def test_servers_never_get_a_kubernetes_api_token(prod):
     """The servers read S3 (through Pod Identity's own token) and never call the Kubernetes API."""
     pod = _server(prod, "analytics")["spec"]["template"]["spec"]
     assert pod["automountServiceAccountToken"] is False
-    account = prod.one("kubernetes:core/v1:ServiceAccount", "history-service-account")["inputs"]
+    account = prod.one("kubernetes:core/v1:ServiceAccount", "history-analytics-service-account")["inputs"]
     assert account["automountServiceAccountToken"] is False

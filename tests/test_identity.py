@@ -30,7 +30,8 @@ def test_every_pod_identity_role_names_the_account_and_its_one_service_account(p
         "cluster-ebs-csi": ("kube-system", "ebs-csi-controller-sa"),
         "karpenter-controller": ("karpenter", "karpenter"),
         "observability-loki": ("monitoring", "loki"),
-        "history-reader": ("spark-history", "spark-history"),
+        "history-analytics-reader": ("spark-history", "spark-history-server-analytics"),
+        "history-ml-platform-reader": ("spark-history", "spark-history-server-ml-platform"),
         "team-analytics-spark": ("analytics", "spark"),
         "team-ml-platform-spark": ("ml-platform", "spark"),
     }

@@ -35,28 +35,36 @@ class HistoryServerArgs:
 
 
 class HistoryServer(pulumi.ComponentResource):
-    role_arn: pulumi.Output[str]
+    role_arns: dict[str, pulumi.Output[str]]
     services: dict[str, str]
 
     def __init__(self, name: str, args: HistoryServerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("spark-on-eks:history:HistoryServer", name, None, opts)
         config = args.config
 
-        reader = grant_pod_identity(
-            f"{name}-reader",
-            cluster_name=args.cluster_name,
-            account_id=args.account_id,
-            namespace=manifests.NAMESPACE,
-            service_account=manifests.SERVICE_ACCOUNT,
-            policy_name=f"{name}-read-event-logs",
-            policy=pulumi.Output.from_input(args.bucket_name).apply(lambda b: to_json(history_read_policy(args.partition, b))),
-            parent=self,
-        )
+        # One identity per team: a server reads its own team's event logs and nothing else.
+        readers = {
+            team: grant_pod_identity(
+                f"{name}-{team}-reader",
+                cluster_name=args.cluster_name,
+                account_id=args.account_id,
+                namespace=manifests.NAMESPACE,
+                service_account=manifests.server_name(team),
+                policy_name=f"{name}-{team}-read-event-logs",
+                policy=pulumi.Output.from_input(args.bucket_name).apply(
+                    lambda b, team=team: to_json(history_read_policy(args.partition, b, team))
+                ),
+                parent=self,
+            )
+            for team in args.teams
+        }
+        self.role_arns = {team: reader.role.arn for team, reader in readers.items()}
 
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=args.depends_on)
         ns = kubernetes_object(f"{name}-namespace", manifests.namespace(), k8s_opts)
         in_ns = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns])
-        kubernetes_object(f"{name}-service-account", manifests.service_account(), in_ns)
+        for team in args.teams:
+            kubernetes_object(f"{name}-{team}-service-account", manifests.service_account(team), in_ns)
         if args.network_policies:
             for manifest in history_network_policies(args.teams, monitoring_label=MONITORING_LABEL):
                 kubernetes_object(f"{name}-{manifest['metadata']['name']}", manifest, in_ns)
@@ -73,18 +81,17 @@ class HistoryServer(pulumi.ComponentResource):
                 "run the images workflow (.github/workflows/images.yml), merge its pins pull request and deploy again",
                 self,
             )
-            self.role_arn = reader.role.arn
-            self.register_outputs({"roleArn": self.role_arn, "services": self.services})
+            self.register_outputs({"roleArns": self.role_arns, "services": self.services})
             return
         # Servers start only once their identity exists, or the first S3 scan fails.
         # On demand, a team's own `kubectl scale` decides how many pods run; `pulumi up` leaves it alone.
-        servers = pulumi.ResourceOptions(
-            parent=self,
-            provider=args.provider,
-            depends_on=[ns, reader.association],
-            ignore_changes=["spec.replicas"] if config.on_demand else None,
-        )
         for team in args.teams:
+            servers = pulumi.ResourceOptions(
+                parent=self,
+                provider=args.provider,
+                depends_on=[ns, readers[team].association],
+                ignore_changes=["spec.replicas"] if config.on_demand else None,
+            )
             properties = pulumi.Output.from_input(args.bucket_name).apply(
                 lambda bucket, team=team: manifests.server_properties(
                     bucket=bucket,
@@ -126,5 +133,4 @@ class HistoryServer(pulumi.ComponentResource):
                 kubernetes_object(f"{name}-{team}-start-stop", manifests.start_stop_binding(team), in_ns)
             self.services[team] = f"{manifests.APP_NAME}-{team}.{manifests.NAMESPACE}:{manifests.PORT}"
 
-        self.role_arn = reader.role.arn
-        self.register_outputs({"roleArn": self.role_arn, "services": self.services})
+        self.register_outputs({"roleArns": self.role_arns, "services": self.services})

@@ -13,7 +13,6 @@ from sparkeks.spark.sizing import kubernetes_memory, parse_memory_mib
 from sparkeks.versions import SparkRuntime
 
 NAMESPACE = "spark-history"
-SERVICE_ACCOUNT = "spark-history"
 PORT = 18080
 APP_NAME = "spark-history-server"
 STORE_PATH = "/var/spark-history/store"
@@ -73,13 +72,14 @@ def namespace() -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE, "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}
 
 
-def service_account() -> dict[str, Any]:
-    # The servers never call the Kubernetes API: no API token in their pods. Pod Identity's webhook
-    # projects its own audience-bound token for S3 regardless.
+def service_account(team: str) -> dict[str, Any]:
+    """A team's server has its own ServiceAccount, so its own IAM role (its team's prefix only). The servers
+    never call the Kubernetes API: no API token in their pods; Pod Identity's webhook projects its own
+    audience-bound token for S3 regardless."""
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": {"name": SERVICE_ACCOUNT, "namespace": NAMESPACE},
+        "metadata": {"name": server_name(team), "namespace": NAMESPACE, "labels": _labels(team)},
         "automountServiceAccountToken": False,
     }
 
@@ -116,7 +116,7 @@ def deployment(
             "template": {
                 "metadata": {"labels": _labels(team)},
                 "spec": {
-                    "serviceAccountName": SERVICE_ACCOUNT,
+                    "serviceAccountName": server_name(team),
                     "automountServiceAccountToken": False,
                     "securityContext": {
                         "runAsNonRoot": True,
