@@ -226,7 +226,9 @@ class Cluster(pulumi.ComponentResource):
         ebs_role = aws.iam.Role(
             f"{name}-ebs-csi",
             assume_role_policy=to_json(
-                pod_identity_trust_policy(args.account_id, namespace=iam.EBS_CSI_SERVICE_ACCOUNT[0], service_account=iam.EBS_CSI_SERVICE_ACCOUNT[1])
+                pod_identity_trust_policy(
+                    args.account_id, namespace=iam.EBS_CSI_SERVICE_ACCOUNT[0], service_account=iam.EBS_CSI_SERVICE_ACCOUNT[1]
+                )
             ),
             opts=child,
         )

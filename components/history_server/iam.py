@@ -15,5 +15,10 @@ def history_read_policy(partition: str, bucket: str, team: str) -> dict[str, Any
     return policy_document(
         s3_locate_statement(partition, [bucket]),
         s3_list_statement("ListEventLogs", partition, bucket, [prefix]),
-        {"Sid": "ReadEventLogs", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": s3_object_arns(partition, bucket, [prefix])},
+        {
+            "Sid": "ReadEventLogs",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": s3_object_arns(partition, bucket, [prefix]),
+        },
     )

@@ -90,7 +90,8 @@ class Karpenter(pulumi.ComponentResource):
             )
 
         # --- controller identity: Pod Identity for karpenter/karpenter, policies scoped like upstream's
-        controller_role = aws.iam.Role(f"{name}-controller", assume_role_policy=to_json(pod_identity_trust_policy(args.account_id, namespace=namespace, service_account=service_account)), opts=child)
+        trust = pod_identity_trust_policy(args.account_id, namespace=namespace, service_account=service_account)
+        controller_role = aws.iam.Role(f"{name}-controller", assume_role_policy=to_json(trust), opts=child)
         documents = {
             "node-lifecycle": pulumi.Output.from_input(
                 to_json(iam.node_lifecycle_policy(args.partition, args.region, args.cluster_name))
