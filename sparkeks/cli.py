@@ -75,16 +75,14 @@ def _job(args: argparse.Namespace) -> int:
         out.write_text(text)
     else:
         print(text, end="")
-    executor = job.application["spec"]["executor"]
-    per_node = ", ".join(f"{t} {n}" for t, n in job.executors_per_node.items())
-    print(
-        f"executor: {executor['cores']} cores ({executor['coreRequest']} requested), "
-        f"{executor['memory']} + {executor['memoryOverhead']} overhead; executors per node: {per_node}",
-        file=sys.stderr,
-    )
+    from sparkeks.spark.commands import job_report
+
+    print(*job_report(job.placement), sep="
+", file=sys.stderr)
     from sparkeks.cost.job import job_cost_lines
 
-    print("\n".join(job_cost_lines(Path(args.spec), project, job)), file=sys.stderr)
+    print("
+".join(job_cost_lines(Path(args.spec), project, job)), file=sys.stderr)
     return 0
 
 
@@ -230,6 +228,10 @@ def build_parser(prog: str = "sparkeks") -> argparse.ArgumentParser:
         "--account-id", metavar="ID", help="AWS account of the stack, when its config does not pin one (also SPARK_EKS_ACCOUNT_ID)"
     )
     job.set_defaults(func=_job)
+
+    from sparkeks.spark.commands import register as register_size
+
+    register_size(commands)
 
     dr = commands.add_parser("dr", help="disaster recovery: derive a DR stack from a primary", description="Disaster-recovery tools.")
     dr_commands = dr.add_subparsers(dest="dr_command", required=True, metavar="<dr command>")

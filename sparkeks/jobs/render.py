@@ -14,7 +14,7 @@ from sparkeks.config.errors import problem_lines, render
 from sparkeks.config.loader import ConfigError
 from sparkeks.config.model import StackConfig, TeamConfig, memory_mib
 from sparkeks.jobs.spec import JobSpec
-from sparkeks.spark import sizing
+from sparkeks.spark import fit, sizing
 from sparkeks.spark.defaults import PLATFORM_OWNED, platform_spark_conf, sizing_spark_conf
 from sparkeks.versions import SPARK_RUNTIMES
 
@@ -33,6 +33,7 @@ class RenderedJob:
     application: dict[str, Any]
     executor_request_milli: int
     executors_per_node: dict[str, int]
+    placement: fit.ExecutorPlacement
 
 
 def load_spec(path: Path) -> JobSpec:
@@ -89,6 +90,20 @@ def _platform_image(spec: JobSpec, *, label: str, config: StackConfig, account: 
     return image
 
 
+def _place(label: str, spec: JobSpec, memory_mib: int | None, factor: float, types: list[str], pool: str, observability: bool) -> fit.ExecutorPlacement:
+    try:
+        return fit.place_executors(
+            cores=spec.executor.cores,
+            memory_mib=memory_mib,
+            overhead_factor=factor,
+            instance_types=types,
+            fit_auto=spec.fit == "auto",
+            observability=observability,
+        )
+    except sizing.SizingError as err:
+        raise JobError([f"{label}: executor.cores: {spec.executor.cores}: {err} (pool {pool})"]) from None
+
+
 def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: str | None = None) -> RenderedJob:
     problems: list[str] = []
     teams = {t.name: t for t in config.teams}
@@ -116,15 +131,17 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
 
     runtime = SPARK_RUNTIMES[spec.spark_version]
     factor = config.spark.non_jvm_memory_overhead_factor if spec.type == "Python" else config.spark.memory_overhead_factor
-    executor_mib = sizing.parse_memory_mib(spec.executor.memory)
+    executor_mib = sizing.parse_memory_mib(spec.executor.memory) if spec.executor.memory else None
     driver_mib = sizing.parse_memory_mib(spec.driver.memory)
-    executor_shape = sizing.ExecutorShape(spec.executor.cores, executor_mib, sizing.memory_overhead_mib(executor_mib, factor))
     driver_shape = sizing.ExecutorShape(spec.driver.cores, driver_mib, sizing.memory_overhead_mib(driver_mib, factor))
 
     pool_name = POOL_NAMES[spec.pool]
     executor_nodes = [sizing.Node.of(t) for t in pool_cfg.instance_types()]
     driver_nodes = [sizing.Node.of(t) for t in config.karpenter.pools.driver.instance_types()]
-    request = _fit(label, "executor", "one executor", executor_shape, executor_nodes, pool_name)
+    if executor_mib is not None:
+        _fit(label, "executor", "one executor", sizing.ExecutorShape(spec.executor.cores, executor_mib, sizing.memory_overhead_mib(executor_mib, factor)), executor_nodes, pool_name)
+    placement = _place(label, spec, executor_mib, factor, pool_cfg.instance_types(), pool_name, config.observability.enabled)
+    executor_shape, request = placement.shape, placement.request_milli
     driver_request = _fit(label, "driver", "the driver", driver_shape, driver_nodes, POOL_NAMES["driver"])
 
     limits = team.limits
@@ -170,7 +187,7 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
         "instances": spec.executor.instances,
         "cores": spec.executor.cores,
         "coreRequest": f"{request}m",
-        "memory": sizing.format_mib(executor_mib),
+        "memory": sizing.format_mib(executor_shape.memory_mib),
         "memoryOverhead": sizing.format_mib(executor_shape.overhead_mib),
         "serviceAccount": "spark",
         "priorityClassName": "spark-executor",
@@ -178,6 +195,8 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
         "tolerations": _tolerate(pool_name),
         "labels": labels,
     }
+    if placement.affinity():
+        executor["affinity"] = placement.affinity()
     app_spec: dict[str, Any] = {
         "type": spec.type,
         "mode": "cluster",
@@ -223,7 +242,7 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
         "metadata": {"name": spec.name, "namespace": team.name, "labels": labels},
         "spec": app_spec,
     }
-    return RenderedJob(application, request, sizing.packing(executor_shape, executor_nodes, request))
+    return RenderedJob(application, request, placement.executors_per_node, placement)
 
 
 def render_spec_file(path: Path, *, project_dir: Path, account_id: str | None = None) -> RenderedJob:

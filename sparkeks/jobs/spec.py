@@ -34,7 +34,9 @@ class DriverSpec(ConfigModel):
 class ExecutorSpec(ConfigModel):
     instances: int = Field(ge=1, le=10000, description="Executors (the most, with dynamic allocation).")
     cores: int = Field(ge=1, le=64, description="Task slots per executor.")
-    memory: str = Field(description="Executor JVM heap, a Spark memory size (14g).")
+    memory: str | None = Field(
+        None, description="Executor JVM heap, a Spark memory size (14g); leave out with `fit: auto` to get the heap that fills the node."
+    )
 
     _check_memory = field_validator("memory", mode="before")(lambda cls, v: _memory(v))
 
@@ -53,6 +55,10 @@ class JobSpec(ConfigModel):
     arguments: list[str] = Field(default_factory=list, description="Application arguments.")
     driver: DriverSpec = Field(default_factory=DriverSpec, description="Driver size.")
     executor: ExecutorSpec = Field(description="Executor count and size.")
+    fit: Literal["auto", "off"] = Field(
+        "auto",
+        description="auto: executors fill their nodes (shape advice, and node requirements for the instance category that matches); off: the pool's nodes as they come.",
+    )
     pool: Literal["executor", "executorNvme"] = Field("executor", description="Executor pool; executorNvme for shuffle-heavy jobs.")
     zone: str | None = Field(None, description="Pin the driver and all executors to one zone (no cross-zone shuffle traffic).")
     dynamic_allocation: bool = Field(True, description="Scale executors with the work (up to executor.instances).")
@@ -91,6 +97,12 @@ class JobSpec(ConfigModel):
             if not re.match(r"^[\w.-]+:[\w.-]+:[\w.-]+$", value):
                 raise problem(f"{value!r} is not group:artifact:version")
         return values
+
+    @model_validator(mode="after")
+    def _memory_or_fit(self) -> JobSpec:
+        if self.executor.memory is None and self.fit == "off":
+            raise problem("is required with fit: off (fit: auto chooses it when left out)", key="executor.memory", value=None)
+        return self
 
     @model_validator(mode="after")
     def _main(self) -> JobSpec:
