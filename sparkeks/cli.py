@@ -232,6 +232,9 @@ def build_parser(prog: str = "sparkeks") -> argparse.ArgumentParser:
     from sparkeks.spark.commands import register as register_size
 
     register_size(commands)
+    from sparkeks.migrate.commands import register as register_migrate
+
+    register_migrate(commands)
 
     dr = commands.add_parser("dr", help="disaster recovery: derive a DR stack from a primary", description="Disaster-recovery tools.")
     dr_commands = dr.add_subparsers(dest="dr_command", required=True, metavar="<dr command>")

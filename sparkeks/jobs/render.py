@@ -219,6 +219,10 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
         # Only what the job asks for beyond the image is resolved at start (needs egress to Maven Central).
         app_spec["deps"] = {"packages": list(spec.packages)}
         app_spec["sparkConf"]["spark.jars.ivy"] = "/tmp/.ivy2"
+    # The job's own files (s3a:// or local:// in the image), as spark-submit's --jars, --py-files, --files.
+    for key, values in (("jars", spec.jars), ("pyFiles", spec.py_files), ("files", spec.files)):
+        if values:
+            app_spec.setdefault("deps", {})[key] = list(values)
     if spec.dynamic_allocation:
         app_spec["dynamicAllocation"] = {
             "enabled": True,

@@ -64,6 +64,9 @@ class JobSpec(ConfigModel):
     dynamic_allocation: bool = Field(True, description="Scale executors with the work (up to executor.instances).")
     shuffle_partitions: int | None = Field(None, ge=1, description="spark.sql.shuffle.partitions; default executors x cores.")
     packages: list[str] = Field(default_factory=list, description="Extra Maven packages (group:artifact:version).")
+    jars: list[str] = Field(default_factory=list, description="Extra jars on the classpath (s3a:// or local:// paths).")
+    py_files: list[str] = Field(default_factory=list, description="Python files, zips or eggs for a PySpark job (s3a:// or local:// paths).")
+    files: list[str] = Field(default_factory=list, description="Files placed in each executor's working directory (s3a:// or local:// paths).")
     spark_conf: dict[str, str] = Field(default_factory=dict, description="Extra Spark settings (platform-owned ones are refused).")
 
     @field_validator("name")
