@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 
-.PHONY: help doctor venv tools pyspark plan test bench reference clean
+.PHONY: help doctor venv tools pyspark plan test bench bench-packing reference clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ test: venv tools pyspark ## run the test suite (needs ../shared/schemas or SPARK
 
 bench: venv ## benchmark the offline plan against a flat program (the floor)
 	$(PY) bench/bench_plan.py
+
+bench-packing: venv ## CPU and memory share the reference executor shapes use, before and after fit
+	$(PY) bench/packing.py
 
 reference: venv ## print the stack config reference table
 	$(PY) -m sparkeks config-reference

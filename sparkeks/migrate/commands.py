@@ -117,6 +117,7 @@ def run_submit(args: argparse.Namespace) -> int:
 def run_event_log(args: argparse.Namespace) -> int:
     from sparkeks.migrate.eventlog import EventLogError, read_event_log
     from sparkeks.migrate.recommend import recommend, report_lines
+    from sparkeks.spark.sizing import SizingError
 
     try:
         target, config = _target(args)
@@ -125,7 +126,10 @@ def run_event_log(args: argparse.Namespace) -> int:
         except EventLogError as err:
             raise _Usage([str(err)]) from None
         pool = config.karpenter.pools.pool(args.pool)
-        result = recommend(app, target, pool.instance_types(), observability=config.observability.enabled)
+        try:
+            result = recommend(app, target, pool.instance_types(), observability=config.observability.enabled, main_file=args.main_file)
+        except SizingError as err:
+            raise _Usage([f"{args.path}: {err}"]) from None
         _validated(result.spec, str(args.path))
     except _Usage as err:
         for line in err.lines:
@@ -183,5 +187,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     _common(event_log)
     event_log.add_argument("path", help="event log file or rolling event log directory")
     event_log.add_argument("--pool", choices=("executor", "executorNvme"), default="executor", help="executor pool to size for")
+    event_log.add_argument("--main-file", help="application file (s3a://...) when the log does not name one, or to replace a local path")
     event_log.add_argument("--out", metavar="FILE", help="write the spec here instead of standard output")
     event_log.set_defaults(func=run_event_log)
