@@ -14,7 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pyspark
 import pytest
 import yaml
 
@@ -25,9 +24,16 @@ from sparkeks.plan.runner import PROJECT_ROOT
 from sparkeks.spark.sizing import parse_memory_mib
 
 JOBS = Path(__file__).parent / "eventlog_jobs"
-SPARK_HOME = Path(pyspark.__file__).parent
+# The newest line's PySpark, where `make pyspark` installs it (as for the local History Server check).
+PYSPARK_DIR = Path(os.environ.get("SPARK_EKS_PYSPARK_DIR") or PROJECT_ROOT / ".venv" / "pyspark")
+SPARK_HOME = PYSPARK_DIR / "pyspark"
 TARGET = Target("prod", "analytics", "4.0")
-POOL = None
+
+
+def _pyspark_version() -> str:
+    for info in PYSPARK_DIR.glob("pyspark-*.dist-info"):
+        return info.name.removeprefix("pyspark-").removesuffix(".dist-info")
+    pytest.fail(f"no PySpark in {PYSPARK_DIR}: run `make pyspark` (the event-log checks cannot be skipped)")
 
 
 def _submit(script: str, logs: Path, *conf: str, master: str = "local-cluster[1,1,1024]") -> subprocess.Popen:
@@ -42,7 +48,12 @@ def _submit(script: str, logs: Path, *conf: str, master: str = "local-cluster[1,
         *conf,
     ):
         args += ["--conf", item]
-    env = {**os.environ, "SPARK_HOME": str(SPARK_HOME), "PYSPARK_PYTHON": sys.executable}
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(SPARK_HOME),
+        "PYSPARK_PYTHON": sys.executable,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PYSPARK_DIR), os.environ.get("PYTHONPATH")])),
+    }
     return subprocess.Popen([*args, str(JOBS / script)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -50,6 +61,7 @@ def _submit(script: str, logs: Path, *conf: str, master: str = "local-cluster[1,
 def logs(tmp_path_factory):
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.fail("Java is needed to run the PySpark jobs that write the event logs")
+    _pyspark_version()
     root = tmp_path_factory.mktemp("eventlogs")
     runs = {
         # 1 executor, 512m heap, a tenth of it for storage and execution: the cached data cannot fit.
@@ -91,7 +103,7 @@ def test_spark_writes_the_formats_the_reader_expects(logs):
 def test_every_format_reads_to_the_same_kind_of_application(logs, name):
     app = read_event_log(logs[name])
     assert app.app_id.startswith(("app-", "local-"))
-    assert app.spark_version == pyspark.__version__
+    assert app.spark_version == _pyspark_version()
     assert app.app_name in ("cache-large", "mostly-idle", "tiny")
     assert app.end_ms and app.start_ms and app.end_ms > app.start_ms
 

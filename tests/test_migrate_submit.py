@@ -12,6 +12,7 @@ from sparkeks.jobs.render import render_job
 from sparkeks.jobs.spec import JobSpec
 from sparkeks.migrate.submit import MigrateError, Target, migrate_command, split_lines
 from sparkeks.plan.runner import PROJECT_ROOT, load_stack
+from sparkeks.versions import SPARK_RUNTIMES
 
 TARGET = Target("prod", "analytics", "3.5")
 
@@ -190,7 +191,7 @@ def test_cli_file_of_lines_writes_one_spec_each(tmp_path):
     ("args", "line"),
     [
         (["--team", "finance", "--", "spark-submit", "x.py"], "--team: finance: no such team in stack prod; teams: analytics, ml-platform"),
-        (["--team", "analytics", "--spark-version", "2.4", "--", "spark-submit", "x.py"], "--spark-version: 2.4: no pinned image; supported Spark lines: 3.5, 4.0"),
+        (["--team", "analytics", "--spark-version", "2.4", "--", "spark-submit", "x.py"], f"--spark-version: 2.4: no pinned image; supported Spark lines: {', '.join(SPARK_RUNTIMES)}"),
         (["--team", "analytics", "--", "spark-submit", "--bogus", "x.py"], "command line: --bogus: not a spark-submit option"),
         (["--team", "analytics"], "no command line: give one after --, or --file FILE"),
         (["--team", "analytics", "--file", "/nonexistent/jobs.txt"], "/nonexistent/jobs.txt: cannot read: No such file or directory"),

@@ -208,7 +208,8 @@ def recommend(app: ApplicationUse, target: Target, instance_types: list[str], *,
     memory_mib = need_mib
     if filled is not None and filled.shape.memory_mib >= need_mib:
         memory_mib = filled.shape.memory_mib
-        reasons.append(f"heap raised to {format_mib(memory_mib)}: the shape that fills {filled.category} nodes ({placement.advice.picked.best.instance_type})")
+        verb = "raised to" if memory_mib > need_mib else "kept at"
+        reasons.append(f"heap {verb} {format_mib(memory_mib)}: the shape that fills {filled.category} nodes ({filled.best.instance_type})")
         placement = fit.place_executors(
             cores=cores, memory_mib=memory_mib, overhead_factor=factor, instance_types=instance_types, fit_auto=True, observability=observability
         )
