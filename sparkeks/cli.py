@@ -77,12 +77,10 @@ def _job(args: argparse.Namespace) -> int:
         print(text, end="")
     from sparkeks.spark.commands import job_report
 
-    print(*job_report(job.placement), sep="
-", file=sys.stderr)
+    print(*job_report(job.placement), sep="\n", file=sys.stderr)
     from sparkeks.cost.job import job_cost_lines
 
-    print("
-".join(job_cost_lines(Path(args.spec), project, job)), file=sys.stderr)
+    print("\n".join(job_cost_lines(Path(args.spec), project, job)), file=sys.stderr)
     return 0
 
 
