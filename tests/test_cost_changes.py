@@ -126,6 +126,7 @@ def test_job_cli_prints_the_hour_cost(tmp_path):
         cwd=PROJECT_ROOT,
     )
     assert result.returncode == 0, result.stderr
-    # 300 executors on the NVMe pool (on-demand): 4 per r6id.4xlarge, 75 nodes.
-    node = round(1.2096 + ROOT_VOLUME, 6)
-    assert f"  executors: 300 on 75 x r6id.4xlarge (${node:,.4f}/node-hour) = ${round(75 * node, 4):,.4f}" in result.stderr.splitlines()
+    # 300 executors on the NVMe pool (on-demand); fit: auto keeps the job's 14g and sends it to general-purpose
+    # (m) nodes, where it packs best: 6 per m6id.8xlarge, 50 nodes, the cheapest of the types it may land on.
+    node = round(1.8984 + ROOT_VOLUME, 6)
+    assert f"  executors: 300 on 50 x m6id.8xlarge (${node:,.4f}/node-hour) = ${round(50 * node, 4):,.4f}" in result.stderr.splitlines()

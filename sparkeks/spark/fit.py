@@ -272,7 +272,8 @@ class ExecutorPlacement:
 
     @property
     def executors_per_node(self) -> dict[str, int]:
-        return {r.instance_type: r.executors for r in self.rows}
+        """Executors per node of each type they may land on (the node requirements leave out the rest)."""
+        return {r.instance_type: r.executors for r in self.rows if r.instance_type in self.allowed}
 
     def affinity(self) -> dict[str, object] | None:
         if not self.requirements:
