@@ -1,0 +1,138 @@
+"""Realistic input mistakes give one line per problem and exit 2, never a traceback (issue 17)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from components.spark.teams import limit_range
+from sparkeks.config.loader import ConfigError, load_stack_config
+from sparkeks.plan.runner import PROJECT_ROOT
+from tests.conftest import make_project
+
+PASSWORD_KEY = "spark-on-eks:grafanaAdminPassword"
+
+
+def _load(raw: dict, stack: str = "s"):
+    return load_stack_config(stack, {PASSWORD_KEY: "s3cret", "aws:region": "us-east-1", **raw}, {PASSWORD_KEY})
+
+
+def _problems(raw: dict, stack: str = "s") -> list[str]:
+    with pytest.raises(ConfigError) as err:
+        _load(raw, stack)
+    return err.value.problems
+
+
+def _plan_cli(project: Path, stack: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sparkeks", "plan", stack, "--project-dir", str(project), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+
+
+# --- 1. a stack file whose top level is not a mapping
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [("- a\n- b\n", "a list"), ("just words\n", "a string"), ("42\n", "a number")],
+)
+def test_a_stack_file_that_is_not_a_mapping_is_one_line(tmp_path, text, found):
+    project = make_project(tmp_path / "p", {})
+    (project / "stacks" / "Pulumi.x.yaml").write_text(text)
+    result = _plan_cli(project, "x", tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        f"stacks/Pulumi.x.yaml: (top level): {found}: must be a mapping with a `config:` key, "
+        "like `config: {aws:region: us-east-1}`"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+# --- 2. sizes are checked in the form their consumer takes: the History Server heap becomes -Xmx
+
+
+@pytest.mark.parametrize("written, normalised", [("2gb", "2g"), ("2 GB", "2g"), ("1536MB", "1536m"), ("3072m", "3g")])
+def test_history_server_heap_is_normalised_to_a_jvm_flag(written, normalised):
+    assert _load({"spark-on-eks:historyServer": f'{{"heap": "{written}"}}'}).history_server.heap == normalised
+
+
+@pytest.mark.parametrize(
+    "written, reason",
+    [
+        ("2048", "has no unit, and the JVM would read it as bytes (-Xmx2048); write 2048m or 2g"),
+        ("2.5g", "is not a JVM heap size; use a whole number with m or g, like 2g or 1536m"),
+        ("256m", "is below the 512m a History Server needs"),
+    ],
+)
+def test_history_server_heaps_the_jvm_cannot_take_are_refused(written, reason):
+    assert _problems({"spark-on-eks:historyServer": f'{{"heap": "{written}"}}'}) == [
+        f'stacks/Pulumi.s.yaml: spark-on-eks:historyServer.heap: "{written}": {reason}'
+    ]
+
+
+# --- 3. defaults follow the user's own values; every independent problem in one run
+
+
+def _team(name: str, **fields) -> dict:
+    return {"name": name, **fields}
+
+
+def test_a_small_quota_gets_limits_that_fit_it_not_a_refusal():
+    config = _load({"spark-on-eks:teams": json.dumps([_team("tiny", quota={"cpu": 1, "memory": "1Gi"})])})
+    team = config.teams[0]
+    assert limit_range(team)["spec"]["limits"] == [
+        {
+            "type": "Container",
+            "defaultRequest": {"cpu": "1", "memory": "1Gi"},
+            "default": {"memory": "1Gi"},
+            "max": {"cpu": "1", "memory": "1Gi"},
+        }
+    ]
+
+
+def test_limits_the_user_wrote_are_kept_and_checked_against_the_quota():
+    config = _load(
+        {"spark-on-eks:teams": json.dumps([_team("a", quota={"cpu": 64, "memory": "256Gi"}, limits={"maxCpu": 16})])}
+    )
+    assert limit_range(config.teams[0])["spec"]["limits"][0]["max"] == {"cpu": "16", "memory": "256Gi"}
+    assert _problems({"spark-on-eks:teams": json.dumps([_team("a", quota={"cpu": 8, "memory": "32Gi"}, limits={"maxCpu": 16})])}) == [
+        "stacks/Pulumi.s.yaml: spark-on-eks:teams[0].limits.maxCpu: 16: is larger than the team quota's cpu 8"
+    ]
+
+
+def test_a_duplicate_team_is_reported_with_a_small_quota_team():
+    teams = [_team("tiny", quota={"cpu": 1, "memory": "4Gi"}), _team("tiny", quota={"cpu": 1, "memory": "4Gi"})]
+    assert _problems({"spark-on-eks:teams": json.dumps(teams)}) == [
+        'stacks/Pulumi.s.yaml: spark-on-eks:teams: ["tiny", "tiny"]: team \'tiny\' is declared twice'
+    ]
+
+
+def test_every_independent_problem_of_a_file_is_reported_at_once():
+    teams = [
+        _team("analytics", quota={"cpu": 8, "memory": "32Gi"}, limits={"maxCpu": 16}),
+        _team("analytics", quota={"cpu": 8, "memory": "32Gi"}),
+        _team("ml", quota={"cpu": "lots", "memory": "32Gi"}),
+    ]
+    problems = _problems(
+        {
+            "spark-on-eks:teams": json.dumps(teams),
+            "spark-on-eks:network": '{"natStrategy": "perzone"}',
+            "spark-on-eks:environment": "prod",
+            "spark-on-eks:spark": '{"forceDestroyBuckets": true}',
+        }
+    )
+    assert sorted(problems) == sorted(
+        [
+            'stacks/Pulumi.s.yaml: spark-on-eks:teams: ["analytics", "analytics", "ml"]: team \'analytics\' is declared twice',
+            "stacks/Pulumi.s.yaml: spark-on-eks:teams[0].limits.maxCpu: 16: is larger than the team quota's cpu 8",
+            'stacks/Pulumi.s.yaml: spark-on-eks:teams[2].quota.cpu: "lots": must be a whole number',
+            "stacks/Pulumi.s.yaml: spark-on-eks:network.natStrategy: \"perzone\": must be one of 'perZone', 'single' or 'none'",
+            "stacks/Pulumi.s.yaml: spark-on-eks:spark.forceDestroyBuckets: true: prod never lets `pulumi destroy` delete bucket contents",
+        ]
+    )
