@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 
-.PHONY: help doctor venv tools pyspark plan test bench bench-packing reference clean
+.PHONY: help doctor venv tools pyspark plan test fuzz bench bench-packing reference clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ plan: venv ## offline plan of STACK (default dev): no AWS account, no Pulumi CLI
 
 test: venv tools pyspark ## run the test suite (needs ../shared/schemas or SPARK_EKS_SCHEMAS)
 	$(PY) -m pytest
+
+fuzz: venv ## the input property tests with many random examples (failures replay from .hypothesis/)
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/test_input_properties.py --hypothesis-show-statistics
 
 bench: venv ## benchmark the offline plan against a flat program (the floor)
 	$(PY) bench/bench_plan.py

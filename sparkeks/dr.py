@@ -10,10 +10,11 @@ from typing import Any
 
 import yaml
 
-from sparkeks.config.loader import ConfigError, load_stack_config
+from sparkeks.config.files import read_yaml
+from sparkeks.config.loader import ConfigError, load_stack_config, stack_file_config
 from sparkeks.config.model import PROJECT, StackConfig
 from sparkeks.dr_names import clashes, derived_bucket_name, derived_cluster_name, existing_stacks, free_cidr, names_of, suffix_of
-from sparkeks.plan.runner import SECRET_PLACEHOLDER, PlanError, load_stack
+from sparkeks.plan.runner import SECRET_PLACEHOLDER, STACK_NAME, PlanError, load_stack
 from sparkeks.regions import REGIONS
 
 STANDBY_SCALE = 0.1
@@ -54,7 +55,8 @@ def _primary(primary: str, project_dir: Path) -> tuple[dict[str, Any], StackConf
         raise DrInitError(err.lines) from None
     except ConfigError as err:
         raise DrInitError([f"primary stack {primary} is not valid:", *err.problems]) from None
-    raw = yaml.safe_load((project_dir / "stacks" / f"Pulumi.{primary}.yaml").read_text())["config"]
+    label = f"stacks/Pulumi.{primary}.yaml"
+    raw = stack_file_config(read_yaml(project_dir / label, label, under="config"), label)
     return raw, config
 
 
@@ -70,6 +72,8 @@ def dr_init(
 ) -> DrStack:
     raw, config = _primary(primary, project_dir)
     name = name or f"{primary}-dr"
+    if not STACK_NAME.match(name):
+        raise DrInitError([f"--name: {json.dumps(name)}: not a stack name; use letters, digits, hyphens, underscores and periods"])
     path = project_dir / "stacks" / f"Pulumi.{name}.yaml"
     target_region = region or config.region
     problems: list[str] = []

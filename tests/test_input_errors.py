@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from components.spark.teams import limit_range
 from sparkeks.config.loader import ConfigError, load_stack_config
 from sparkeks.plan.runner import PROJECT_ROOT
@@ -98,10 +99,10 @@ def test_a_small_quota_gets_limits_that_fit_it_not_a_refusal():
 
 def test_limits_the_user_wrote_are_kept_and_checked_against_the_quota():
     config = _load(
-        {"spark-on-eks:teams": json.dumps([_team("a", quota={"cpu": 64, "memory": "256Gi"}, limits={"maxCpu": 16})])}
+        {"spark-on-eks:teams": json.dumps([_team("etl", quota={"cpu": 64, "memory": "256Gi"}, limits={"maxCpu": 16})])}
     )
     assert limit_range(config.teams[0])["spec"]["limits"][0]["max"] == {"cpu": "16", "memory": "256Gi"}
-    assert _problems({"spark-on-eks:teams": json.dumps([_team("a", quota={"cpu": 8, "memory": "32Gi"}, limits={"maxCpu": 16})])}) == [
+    assert _problems({"spark-on-eks:teams": json.dumps([_team("etl", quota={"cpu": 8, "memory": "32Gi"}, limits={"maxCpu": 16})])}) == [
         "stacks/Pulumi.s.yaml: spark-on-eks:teams[0].limits.maxCpu: 16: is larger than the team quota's cpu 8"
     ]
 
@@ -136,3 +137,47 @@ def test_every_independent_problem_of_a_file_is_reported_at_once():
             "stacks/Pulumi.s.yaml: spark-on-eks:spark.forceDestroyBuckets: true: prod never lets `pulumi destroy` delete bucket contents",
         ]
     )
+
+
+# --- the README's examples of input errors are what the code prints
+
+_DUPLICATE_TEAMS = """config:
+  aws:region: us-east-1
+  spark-on-eks:teams:
+    - {name: analytics, quota: {cpu: 64, memory: 256Gi}}
+  spark-on-eks:teams:
+    - {name: ml, quota: {cpu: 64, memory: 256Gi}}
+"""
+
+
+def _plan_lines(tmp_path: Path, text: str) -> list[str]:
+    from sparkeks.plan.runner import PlanError, read_stack
+
+    project = make_project(tmp_path / "p", {})
+    (project / "stacks" / "Pulumi.dev.yaml").write_text(text)
+    try:
+        stack = read_stack("dev", project)
+        load_stack_config("dev", {PASSWORD_KEY: "x", **stack.config}, {PASSWORD_KEY})
+    except PlanError as err:
+        return err.lines
+    except ConfigError as err:
+        return err.problems
+    return []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- config\n",
+        _DUPLICATE_TEAMS,
+        "config:\n  aws:region: us-east-1\n  spark-on-ek:environment: prod\n",
+        "config:\n  aws:region: us-east-1\n  spark-on-eks:historyServer: {heap: '2048'}\n",
+        "config:\n  aws:region: us-east-1\n  spark-on-eks:teams: [{name: analytics, quota: {cpu: 64, memory: 512GB}}]\n",
+    ],
+)
+def test_the_readme_shows_the_lines_the_code_prints(tmp_path, text):
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    block = readme.split("### What input errors look like", 1)[1].split("```", 2)[1]
+    lines = _plan_lines(tmp_path, text)
+    assert len(lines) == 1
+    assert lines[0] in block.splitlines()

@@ -85,7 +85,7 @@ def resource_quota(team: TeamConfig) -> dict[str, Any]:
 
 
 def limit_range(team: TeamConfig) -> dict[str, Any]:
-    limits = team.limits
+    limits = team.container_limits
     return {
         "apiVersion": "v1",
         "kind": "LimitRange",

@@ -6,7 +6,7 @@ import ipaddress
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -110,14 +110,44 @@ def _duration_or_never(value: str) -> str:
     return value if value == "Never" else _duration(value)
 
 
+_LOOSE_QUANTITY = re.compile(r"^\s*([0-9]+)\s*([kmgtKMGT])(i|b|ib|B|iB)?\s*$")
+
+
 def _memory_quantity(value: str) -> str:
     match = _QUANTITY.match(value)
     if not match or int(match[1]) <= 0:
-        raise problem("must be a positive memory quantity like 4000Gi (Ki, Mi, Gi or Ti)")
+        loose = _LOOSE_QUANTITY.match(value)
+        # 64G is 64 * 10^9 bytes to Kubernetes, 64g and 64GB mean GiB to Spark and YARN users: say which.
+        hint = f"; did you mean {int(loose[1])}{loose[2].upper()}i?" if loose and int(loose[1]) > 0 else ""
+        raise problem(f"must be a positive memory quantity like 4000Gi (Ki, Mi, Gi or Ti){hint}")
+    return value
+
+
+_CPU = re.compile(r"^(?:(?P<milli>[0-9]+)m|(?P<cores>[0-9]+(?:\.[0-9]{1,3})?))$")
+
+
+def cpu_milli(quantity: str) -> int:
+    """Kubernetes CPU quantity (`500m`, `2`, `1.5`) in millicores."""
+    match = _CPU.match(quantity)
+    assert match is not None, quantity
+    return int(match["milli"]) if match["milli"] else round(float(match["cores"]) * 1000)
+
+
+def _cpu_quantity(value: Any) -> Any:
+    # YAML reads `cpu: 2` and `cpu: 0.5` as numbers; the quantity is unambiguous, so take it as written.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return value  # the type check reports it
+    if not _CPU.match(value) or cpu_milli(value) <= 0:
+        raise problem("must be a positive Kubernetes CPU quantity like 500m, 2 or 1.5 (at most 3 decimals)")
+    if cpu_milli(value) > 1_000_000:
+        raise problem("is more than 1000 CPUs for one container")
     return value
 
 
 Duration = Annotated[str, AfterValidator(_duration)]
+CpuQuantity = Annotated[str, BeforeValidator(_cpu_quantity)]
 DurationOrNever = Annotated[str, AfterValidator(_duration_or_never)]
 MemoryQuantity = Annotated[str, AfterValidator(_memory_quantity)]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
@@ -20,10 +21,20 @@ def render(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_:/@+-][A-Za-z0-9_.:/@+-]*$")
+
+
+def key_part(part: object) -> str:
+    """A key as written, quoted (JSON) when it has spaces, odd characters or is empty, so every
+    problem stays one line whose key can be told from the rest."""
+    text = str(part)
+    return text if _PLAIN_KEY.match(text) else json.dumps(text)
+
+
 def dotted(path: Path) -> str:
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        text += f"[{part}]" if isinstance(part, int) else (f".{key_part(part)}" if text else key_part(part))
     return text
 
 
@@ -106,7 +117,8 @@ def problem_lines(
         value = error.get("input")
         ctx = error.get("ctx") or {}
         if "key" in ctx:
-            path += [int(p) if p.isdigit() else p for p in ctx["key"].split(".")]
+            # A key relative to the model that raised the problem; "" is the model (or field) itself.
+            path += [int(p) if p.isdigit() else p for p in ctx["key"].split(".") if p]
             value = ctx["value"]
         if error["type"] == "missing":
             value = None

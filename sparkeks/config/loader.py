@@ -8,13 +8,15 @@ comes from the Pulumi CLI (`pulumi up`) and from the offline plan, so both repor
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Collection, Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
-from sparkeks.config.errors import dotted, problem_lines, render
+from sparkeks.config.errors import dotted, key_part, problem_lines, render
+from sparkeks.config.files import InputFileError, kind_of
 from sparkeks.config.model import PROJECT, StackConfig
 from sparkeks.regions import REGIONS
 
@@ -36,6 +38,42 @@ def stack_file(stack: str) -> str:
     return f"stacks/Pulumi.{stack}.yaml"
 
 
+# Top-level keys of a Pulumi stack file (`Pulumi.<stack>.yaml`).
+_STACK_FILE_KEYS = ("config", "encryptedkey", "encryptionsalt", "environment", "secretsprovider")
+
+
+def stack_file_config(document: Any, label: str) -> dict[str, Any]:
+    """The `config:` mapping of a parsed stack file; a file of another shape is InputFileError lines."""
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise InputFileError(
+            [f"{label}: (top level): {kind_of(document)}: must be a mapping with a `config:` key, like `config: {{aws:region: us-east-1}}`"]
+        )
+    problems = []
+    for key in document:
+        if key not in _STACK_FILE_KEYS:
+            close = difflib.get_close_matches(str(key), _STACK_FILE_KEYS, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            problems.append(
+                f"{label}: {key_part(key)}: {render(document[key])}: unknown top-level key of a stack file; {hint}allowed: {', '.join(_STACK_FILE_KEYS)}"
+            )
+    raw = document.get("config")
+    if raw is None:
+        raw = {}
+    elif not isinstance(raw, dict):
+        problems.append(f"{label}: config: {kind_of(raw)}: must be a mapping of keys to values, like `aws:region: us-east-1`")
+        raw = {}
+    for key in raw:
+        if not isinstance(key, str):
+            problems.append(
+                f"{label}: {json.dumps(key, default=str)}: {kind_of(key)} as a key: config keys are words like spark-on-eks:network"
+            )
+    if problems:
+        raise InputFileError(problems)
+    return raw
+
+
 def _decode(name: str, value: Any) -> Any:
     if not isinstance(value, str) or name in _STRING_KEYS:
         return value
@@ -49,6 +87,36 @@ def _key(path: list[str | int]) -> str:
     if path and path[0] in _PROVIDER_KEYS:
         return f"aws:{dotted(path)}"
     return f"{PROJECT}:{dotted(path)}"
+
+
+# Namespaces a stack file may use: the program's own, the AWS provider's (only the keys the program
+# reads: its provider is explicit and takes nothing else from stack config) and the engine's own.
+_NAMESPACES = (PROJECT, "aws", "pulumi")
+_AWS_HINTS = {
+    "profile": "the program's AWS provider does not read it; set AWS_PROFILE in the environment instead",
+    "accessKey": "credentials never go into stack files; use AWS_PROFILE or the environment",
+    "secretKey": "credentials never go into stack files; use AWS_PROFILE or the environment",
+}
+
+
+def _unknown_key_problem(stack: str, full_key: str, value: Any) -> str | None:
+    """A line for a key in a namespace the program does not read (a typo there is otherwise ignored)."""
+    namespace, colon, name = full_key.partition(":")
+    key = key_part(full_key)
+    shown = "[not shown]" if namespace == "aws" and name in ("accessKey", "secretKey", "token") else render(value)
+    if colon and namespace not in _NAMESPACES:
+        close = difflib.get_close_matches(namespace, _NAMESPACES, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}:{name}'? " if close else ""
+        return f"{stack_file(stack)}: {key}: {shown}: unknown namespace {namespace!r}; {hint}namespaces read: {', '.join(_NAMESPACES)}"
+    if namespace == "aws" and name not in _PROVIDER_KEYS:
+        if name in _AWS_HINTS:
+            return f"{stack_file(stack)}: {key}: {shown}: {_AWS_HINTS[name]}"
+        close = difflib.get_close_matches(name, _PROVIDER_KEYS, n=1)
+        hint = f"did you mean 'aws:{close[0]}'? " if close else ""
+        return f"{stack_file(stack)}: {key}: {shown}: unknown key; {hint}aws keys read: {', '.join('aws:' + k for k in _PROVIDER_KEYS)}"
+    if not name:
+        return f"{stack_file(stack)}: {key}: {shown}: a key needs a name after the namespace, like {namespace}:network"
+    return None
 
 
 def secret_capable_keys() -> set[str]:
@@ -71,7 +139,9 @@ def load_stack_config(stack: str, raw: Mapping[str, Any], secret_keys: Collectio
     allowed_secrets = secret_capable_keys()
     for full_key, value in raw.items():
         namespace, _, name = full_key.partition(":")
-        if full_key == "aws:region":
+        if (unknown := _unknown_key_problem(stack, full_key, value)) is not None:
+            problems.append(unknown)
+        elif full_key == "aws:region":
             data["region"] = value
         elif full_key == "aws:allowedAccountIds":
             data["allowedAccountIds"] = _decode(name, value)
@@ -84,7 +154,7 @@ def load_stack_config(stack: str, raw: Mapping[str, Any], secret_keys: Collectio
                 )
             if full_key in secret_keys and name not in allowed_secrets:
                 problems.append(
-                    f"{stack_file(stack)}: {full_key}: [secret]: is not a secret setting and would be stored in clear; "
+                    f"{stack_file(stack)}: {key_part(full_key)}: [secret]: is not a secret setting and would be stored in clear; "
                     f"set it without --secret (settings that take secrets: {', '.join(sorted(allowed_secrets)) or 'none yet'})"
                 )
     region = REGIONS.get(data.get("region", ""))

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Literal
+from collections.abc import Iterator
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 # model.py is the config package's front: the section models and shared helpers are re-exported here.
 from sparkeks.config.base import (  # noqa: F401
@@ -30,6 +32,7 @@ from sparkeks.config.base import (  # noqa: F401
     problem,
 )
 from sparkeks.config.cluster import ClusterConfig, SystemNodeGroupConfig, too_wide_for_prod  # noqa: F401
+from sparkeks.config.collect import also_check, reads, validate_all
 from sparkeks.config.cost import CostConfig
 from sparkeks.config.dr import DisasterRecoveryConfig
 from sparkeks.config.karpenter import (  # noqa: F401
@@ -122,80 +125,20 @@ class StackConfig(ConfigModel):
                 )
         return tags
 
-    @model_validator(mode="after")
-    def _cross_checks(self) -> StackConfig:
-        vpc = ipaddress.IPv4Network(self.network.cidr)
-        service = ipaddress.IPv4Network(self.cluster.service_cidr)
-        if vpc.overlaps(service):
-            # The two ranges EKS itself picks from, whichever is free.
-            free = next(c for c in ("172.20.0.0/16", "10.100.0.0/16") if not vpc.overlaps(ipaddress.IPv4Network(c)))
-            raise problem(
-                f"overlaps the VPC CIDR {self.network.cidr}; pick a range outside it, e.g. {free}",
-                key="cluster.serviceCidr",
-                value=self.cluster.service_cidr,
-            )
-        too_wide = too_wide_for_prod(self.cluster.public_access_cidrs) if self.environment == "prod" else None
-        if too_wide:
-            raise problem(
-                f"{too_wide}; list your VPN or office CIDRs",
-                key="cluster.publicAccessCidrs",
-                value=list(self.cluster.public_access_cidrs),
-            )
-        if self.environment == "prod" and self.karpenter.ami_alias.endswith("@latest"):
-            raise problem(
-                "prod pins the AMI release (al2023@v<YYYYMMDD>) so nodes change only by a reviewed commit",
-                key="karpenter.amiAlias",
-                value=self.karpenter.ami_alias,
-            )
-        names = [t.name for t in self.teams]
-        for name in sorted({n for n in names if names.count(n) > 1}):
-            raise problem(f"team {name!r} is declared twice", key="teams", value=names)
-        if self.environment == "prod" and self.spark.force_destroy_buckets:
-            raise problem("prod never lets `pulumi destroy` delete bucket contents", key="spark.forceDestroyBuckets", value=True)
-        for index, team in enumerate(self.teams):
-            if team.guaranteed is not None and self.spark.batch_scheduler != "yunikorn":
-                raise problem(
-                    "a guaranteed share needs spark.batchScheduler: yunikorn", key=f"teams.{index}.guaranteed", value=team.guaranteed.model_dump()
-                )
-        spark_zones = self.spark_zones
-        for name in POOL_KEYS:
-            pool = self.karpenter.pools.pool(name)
-            outside = [z for z in pool.zones if z not in spark_zones]
-            if outside:
-                raise problem(
-                    f"{', '.join(outside)} not among network.sparkZones ({', '.join(spark_zones)})",
-                    key=f"karpenter.pools.{name}.zones",
-                    value=list(pool.zones),
-                )
-        platform_outside = [z for z in self.karpenter.platform.zones if z not in self.network.zones]
-        if platform_outside:
-            raise problem(
-                f"{', '.join(platform_outside)} not among network.zones ({', '.join(self.network.zones)})",
-                key="karpenter.platform.zones",
-                value=list(self.karpenter.platform.zones),
-            )
-        history = self.history_server
-        if history.enabled and not history.on_demand and len(self.teams) * history.replicas > history.max_running:
-            raise problem(
-                f"{len(self.teams)} teams x {history.replicas} replicas always on need {len(self.teams) * history.replicas} History Server pods;"
-                " raise historyServer.maxRunning or keep historyServer.onDemand",
-                key="historyServer.maxRunning",
-                value=history.max_running,
-            )
-        observability = self.observability
-        if observability.enabled and self.grafana_admin_password is None:
-            raise problem(
-                "is required with observability: set it with `pulumi config set --secret spark-on-eks:grafanaAdminPassword`",
-                key="grafanaAdminPassword",
-                value=None,
-            )
-        if (observability.slack_channel is None) != (self.alertmanager_slack_webhook_url is None):
-            raise problem(
-                "Slack alerts need both observability.slackChannel and the secret alertmanagerSlackWebhookUrl",
-                key="observability.slackChannel",
-                value=observability.slack_channel,
-            )
-        return self
+    @field_validator("teams", mode="wrap")
+    @classmethod
+    def _unique_team_names(cls, value: Any, handler: Any) -> list[TeamConfig]:
+        # Read from the raw list, so a team declared twice is reported together with the teams' own problems.
+        names = [t.get("name") for t in value if isinstance(t, dict)] if isinstance(value, list) else []
+        shown = [n for n in names if isinstance(n, str)]
+        twice = sorted({n for n in shown if shown.count(n) > 1})
+        problems = [problem(f"team {name!r} is declared twice", key="", value=shown) for name in twice]
+        return also_check(value, handler, problems, "teams")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem(cls, data: Any, handler: Any) -> StackConfig:
+        return validate_all("StackConfig", data, handler, CROSS_CHECKS)
 
     @property
     def spark_zones(self) -> list[str]:
@@ -231,3 +174,116 @@ class StackConfig(ConfigModel):
     def network_policies(self) -> bool:
         """NetworkPolicies are on in prod unless a stack says otherwise."""
         return self.environment == "prod" if self.spark.network_policies is None else self.spark.network_policies
+
+
+# Checks across sections. Each names the top-level keys it reads: when one of them is invalid itself the
+# check is skipped, and every other problem of the file is still reported in the same run.
+
+
+@reads("network", "cluster")
+def _service_cidr_outside_the_vpc(config: StackConfig) -> Iterator[PydanticCustomError]:
+    vpc = ipaddress.IPv4Network(config.network.cidr)
+    service = ipaddress.IPv4Network(config.cluster.service_cidr)
+    if vpc.overlaps(service):
+        # The two ranges EKS itself picks from, whichever is free.
+        free = next(c for c in ("172.20.0.0/16", "10.100.0.0/16") if not vpc.overlaps(ipaddress.IPv4Network(c)))
+        yield problem(
+            f"overlaps the VPC CIDR {config.network.cidr}; pick a range outside it, e.g. {free}",
+            key="cluster.serviceCidr",
+            value=config.cluster.service_cidr,
+        )
+
+
+@reads("environment", "cluster", "karpenter", "spark")
+def _prod_rules(config: StackConfig) -> Iterator[PydanticCustomError]:
+    if config.environment != "prod":
+        return
+    too_wide = too_wide_for_prod(config.cluster.public_access_cidrs)
+    if too_wide:
+        yield problem(
+            f"{too_wide}; list your VPN or office CIDRs",
+            key="cluster.publicAccessCidrs",
+            value=list(config.cluster.public_access_cidrs),
+        )
+    if config.karpenter.ami_alias.endswith("@latest"):
+        yield problem(
+            "prod pins the AMI release (al2023@v<YYYYMMDD>) so nodes change only by a reviewed commit",
+            key="karpenter.amiAlias",
+            value=config.karpenter.ami_alias,
+        )
+    if config.spark.force_destroy_buckets:
+        yield problem("prod never lets `pulumi destroy` delete bucket contents", key="spark.forceDestroyBuckets", value=True)
+
+
+@reads("teams", "spark")
+def _guarantees_need_yunikorn(config: StackConfig) -> Iterator[PydanticCustomError]:
+    for index, team in enumerate(config.teams):
+        if team.guaranteed is not None and config.spark.batch_scheduler != "yunikorn":
+            yield problem(
+                "a guaranteed share needs spark.batchScheduler: yunikorn", key=f"teams.{index}.guaranteed", value=team.guaranteed.model_dump()
+            )
+
+
+@reads("karpenter", "network")
+def _pools_in_spark_zones(config: StackConfig) -> Iterator[PydanticCustomError]:
+    spark_zones = config.spark_zones
+    for name in POOL_KEYS:
+        pool = config.karpenter.pools.pool(name)
+        outside = [z for z in pool.zones if z not in spark_zones]
+        if outside:
+            yield problem(
+                f"{', '.join(outside)} not among network.sparkZones ({', '.join(spark_zones)})",
+                key=f"karpenter.pools.{name}.zones",
+                value=list(pool.zones),
+            )
+
+
+@reads("karpenter", "network")
+def _platform_pool_in_the_network(config: StackConfig) -> Iterator[PydanticCustomError]:
+    platform_outside = [z for z in config.karpenter.platform.zones if z not in config.network.zones]
+    if platform_outside:
+        yield problem(
+            f"{', '.join(platform_outside)} not among network.zones ({', '.join(config.network.zones)})",
+            key="karpenter.platform.zones",
+            value=list(config.karpenter.platform.zones),
+        )
+
+
+@reads("historyServer", "teams")
+def _history_servers_fit_their_quota(config: StackConfig) -> Iterator[PydanticCustomError]:
+    history = config.history_server
+    if history.enabled and not history.on_demand and len(config.teams) * history.replicas > history.max_running:
+        yield problem(
+            f"{len(config.teams)} teams x {history.replicas} replicas always on need {len(config.teams) * history.replicas} History Server pods;"
+            " raise historyServer.maxRunning or keep historyServer.onDemand",
+            key="historyServer.maxRunning",
+            value=history.max_running,
+        )
+
+
+@reads("observability", "grafanaAdminPassword", "alertmanagerSlackWebhookUrl")
+def _observability_secrets(config: StackConfig) -> Iterator[PydanticCustomError]:
+    observability = config.observability
+    if observability.enabled and config.grafana_admin_password is None:
+        yield problem(
+            "is required with observability: set it with `pulumi config set --secret spark-on-eks:grafanaAdminPassword`",
+            key="grafanaAdminPassword",
+            value=None,
+        )
+    if (observability.slack_channel is None) != (config.alertmanager_slack_webhook_url is None):
+        yield problem(
+            "Slack alerts need both observability.slackChannel and the secret alertmanagerSlackWebhookUrl",
+            key="observability.slackChannel",
+            value=observability.slack_channel,
+        )
+
+
+CROSS_CHECKS = [
+    _service_cidr_outside_the_vpc,
+    _prod_rules,
+    _guarantees_need_yunikorn,
+    _pools_in_spark_zones,
+    _platform_pool_in_the_network,
+    _history_servers_fit_their_quota,
+    _observability_secrets,
+]

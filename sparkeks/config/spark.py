@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -11,9 +10,11 @@ from sparkeks import versions
 from sparkeks.config.base import (
     _BUCKET,
     ConfigModel,
+    CpuQuantity,
     Duration,
     problem,
 )
+from sparkeks.config.sizes import SizeError, jvm_heap
 
 
 class SparkPlatformConfig(ConfigModel):
@@ -63,7 +64,7 @@ class HistoryServerConfig(ConfigModel):
         4, ge=1, le=500, description="Most History Server pods running at once across all teams (a ResourceQuota): bounds their memory whatever the number of teams."
     )
     heap: str = Field("2g", description="JVM heap of each server (memory request and limit add 1g).")
-    cpu: str = Field("500m", description="CPU request of each server.")
+    cpu: CpuQuantity = Field("500m", description="CPU request of each server.")
     store_size_gib: int = Field(20, ge=5, le=1000, description="Ephemeral gp3 volume for the server's local (hybrid) store, GiB.")
     update_interval: Duration = Field("30s", description="How often the server checks S3 for new and updated event logs.")
     retained_applications: int = Field(50, ge=1, le=1000, description="Application UIs kept in memory.")
@@ -81,20 +82,11 @@ class HistoryServerConfig(ConfigModel):
     @field_validator("heap", mode="before")
     @classmethod
     def _heap(cls, value: Any) -> Any:
-        from sparkeks.spark.sizing import SizingError, parse_memory_mib
-
+        # SPARK_DAEMON_MEMORY becomes the server's -Xmx, which takes only whole sizes with a unit.
         try:
-            parse_memory_mib(value)
-        except SizingError as err:
+            return jvm_heap(value, floor_mib=512, who="a History Server")
+        except SizeError as err:
             raise problem(str(err)) from None
-        return str(value)
-
-    @field_validator("cpu")
-    @classmethod
-    def _cpu(cls, value: str) -> str:
-        if not re.match(r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$", value):
-            raise problem("must be a Kubernetes CPU quantity like 500m or 2")
-        return value
 
     @model_validator(mode="after")
     def _room_for_a_server(self) -> HistoryServerConfig:

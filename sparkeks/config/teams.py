@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from sparkeks.config.base import (
     ConfigModel,
+    CpuQuantity,
     MemoryQuantity,
     S3Uri,
     _no_duplicates,
+    cpu_milli,
     memory_mib,
     problem,
 )
@@ -34,10 +37,40 @@ class TeamQuota(ConfigModel):
 
 
 class ContainerLimits(ConfigModel):
-    default_cpu: str = Field("1", description="CPU request of a container that states none.")
-    default_memory: MemoryQuantity = Field("2Gi", description="Memory request and limit of a container that states none.")
-    max_cpu: int = Field(32, gt=0, description="Largest CPU a single container may use.")
-    max_memory: MemoryQuantity = Field("256Gi", description="Largest memory a single container may use.")
+    default_cpu: CpuQuantity = Field("1", description="CPU request of a container that states none.")
+    default_memory: MemoryQuantity = Field(
+        "2Gi",
+        json_schema_extra={"documented_default": "`\"2Gi\"`, or `maxMemory` when smaller"},
+        description="Memory request and limit of a container that states none.",
+    )
+    max_cpu: int = Field(
+        32,
+        gt=0,
+        json_schema_extra={"documented_default": "`32`, or the quota's cpu when smaller"},
+        description="Largest CPU a single container may use.",
+    )
+    max_memory: MemoryQuantity = Field(
+        "256Gi",
+        json_schema_extra={"documented_default": "`\"256Gi\"`, or the quota's memory when smaller"},
+        description="Largest memory a single container may use.",
+    )
+
+
+@dataclass(frozen=True)
+class EffectiveLimits:
+    """A team's LimitRange as applied: what the user wrote, and defaults that never exceed the quota."""
+
+    default_cpu: str
+    default_memory: str
+    max_cpu: int
+    max_memory: str
+    defaulted: frozenset[str]
+    """Keys (`maxCpu`, ...) the user did not write."""
+
+    def describe(self, key: str) -> str:
+        """`maxCpu 32` or `maxCpu 16 (the default: the quota's cpu)`, for messages."""
+        value = {"defaultCpu": self.default_cpu, "defaultMemory": self.default_memory, "maxCpu": self.max_cpu, "maxMemory": self.max_memory}[key]
+        return f"limits.{key} {value} (not set: the default)" if key in self.defaulted else f"limits.{key} {value}"
 
 
 class TeamConfig(ConfigModel):
@@ -67,13 +100,35 @@ class TeamConfig(ConfigModel):
             raise problem("must include driver: every Spark application needs a driver")
         return values
 
+    @property
+    def container_limits(self) -> EffectiveLimits:
+        written = {ContainerLimits.model_fields[n].alias or n for n in self.limits.model_fields_set}
+        limits, quota = self.limits, self.quota
+        max_cpu = limits.max_cpu if "maxCpu" in written else min(limits.max_cpu, quota.cpu)
+        max_memory = limits.max_memory if "maxMemory" in written else min(limits.max_memory, quota.memory, key=memory_mib)
+        default_memory = limits.default_memory if "defaultMemory" in written else min(limits.default_memory, max_memory, key=memory_mib)
+        default_cpu = limits.default_cpu
+        if "defaultCpu" not in written and cpu_milli(default_cpu) > max_cpu * 1000:
+            default_cpu = str(max_cpu)
+        keys = frozenset({"defaultCpu", "defaultMemory", "maxCpu", "maxMemory"} - written)
+        return EffectiveLimits(default_cpu, default_memory, max_cpu, max_memory, keys)
+
     @model_validator(mode="after")
     def _limits_within_quota(self) -> TeamConfig:
-        if self.limits.max_cpu > self.quota.cpu:
+        # Only what the user wrote can be wrong: defaults shrink to fit the quota.
+        effective = self.container_limits
+        if "maxCpu" not in effective.defaulted and self.limits.max_cpu > self.quota.cpu:
             raise problem(f"is larger than the team quota's cpu {self.quota.cpu}", key="limits.maxCpu", value=self.limits.max_cpu)
-        if memory_mib(self.limits.max_memory) > memory_mib(self.quota.memory):
+        if "maxMemory" not in effective.defaulted and memory_mib(self.limits.max_memory) > memory_mib(self.quota.memory):
             raise problem(
                 f"is larger than the team quota's memory {self.quota.memory}", key="limits.maxMemory", value=self.limits.max_memory
+            )
+        # The API server refuses a LimitRange whose default request is above its max.
+        if cpu_milli(effective.default_cpu) > effective.max_cpu * 1000:
+            raise problem(f"is larger than {effective.describe('maxCpu')}", key="limits.defaultCpu", value=effective.default_cpu)
+        if memory_mib(effective.default_memory) > memory_mib(effective.max_memory):
+            raise problem(
+                f"is larger than {effective.describe('maxMemory')}", key="limits.defaultMemory", value=effective.default_memory
             )
         if self.guaranteed is not None and (
             self.guaranteed.cpu > self.quota.cpu or memory_mib(self.guaranteed.memory) > memory_mib(self.quota.memory)

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from components.karpenter.nodes import POOL_LABEL, POOL_NAMES
 from sparkeks.config.errors import problem_lines, render
+from sparkeks.config.files import InputFileError, kind_of, read_yaml
 from sparkeks.config.loader import ConfigError
 from sparkeks.config.model import StackConfig, TeamConfig, memory_mib
+from sparkeks.config.sizes import mib_text
 from sparkeks.jobs.spec import JobSpec
 from sparkeks.spark import fit, sizing
 from sparkeks.spark.defaults import PLATFORM_OWNED, platform_spark_conf, sizing_spark_conf
@@ -39,13 +40,11 @@ class RenderedJob:
 def load_spec(path: Path) -> JobSpec:
     label = str(path)
     try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as err:
-        raise JobError([f"{label}: cannot read: {err.strerror}"]) from None
-    except yaml.YAMLError as err:
-        raise JobError([f"{label}: not valid YAML: {getattr(err, 'problem', err)}"]) from None
+        data = read_yaml(path, label)
+    except InputFileError as err:
+        raise JobError(err.problems) from None
     if not isinstance(data, dict):
-        raise JobError([f"{label}: must be a mapping of keys to values"])
+        raise JobError([f"{label}: (top level): {kind_of(data)}: must be a mapping of keys to values (see examples/)"])
     try:
         return JobSpec.model_validate(data)
     except ValidationError as err:
@@ -144,14 +143,16 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
     executor_shape, request = placement.shape, placement.request_milli
     driver_request = _fit(label, "driver", "the driver", driver_shape, driver_nodes, POOL_NAMES["driver"])
 
-    limits = team.limits
+    limits = team.container_limits
     for key, shape in (("executor", executor_shape), ("driver", driver_shape)):
         if shape.cores > limits.max_cpu:
-            problems.append(f"{label}: {key}.cores: {shape.cores}: team {team.name} allows at most {limits.max_cpu} per container")
+            problems.append(
+                f"{label}: {key}.cores: {shape.cores}: more than team {team.name} allows per container ({limits.describe('maxCpu')})"
+            )
         if shape.pod_memory_mib > memory_mib(limits.max_memory):
             problems.append(
                 f"{label}: {key}.memory: {render(getattr(spec, key).memory)}: with overhead "
-                f"{sizing.format_mib(shape.pod_memory_mib)}, over team {team.name}'s {limits.max_memory} per container"
+                f"{mib_text(shape.pod_memory_mib)}, more than team {team.name} allows per container ({limits.describe('maxMemory')})"
             )
     if problems:
         raise JobError(problems)

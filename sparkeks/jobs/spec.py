@@ -76,6 +76,15 @@ class JobSpec(ConfigModel):
             raise problem("must be 1-40 characters: lowercase letters, digits and hyphens, starting with a letter")
         return value
 
+    @field_validator("stack")
+    @classmethod
+    def _stack(cls, value: str) -> str:
+        from sparkeks.plan.runner import STACK_NAME
+
+        if not STACK_NAME.match(value):
+            raise problem("must be a stack name (stacks/Pulumi.<stack>.yaml): letters, digits, hyphens, underscores and periods")
+        return value
+
     @field_validator("spark_version", mode="before")
     @classmethod
     def _version(cls, value: Any) -> Any:

@@ -12,7 +12,7 @@ import hashlib
 import uuid
 from typing import Any
 
-from pulumi.runtime import Mocks, MockCallArgs, MockResourceArgs
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
 from sparkeks.regions import Region
 

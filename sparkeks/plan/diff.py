@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from sparkeks import yamlio
 from sparkeks.plan.changes import ABSENT, Change, compare, flatten
 from sparkeks.plan.monitor import SECRET
@@ -57,6 +59,13 @@ class PlanDiff:
         return bool(self.added or self.removed or self.changed or self.outputs or self.manifests or self.helm or self.secrets)
 
 
+def _read(path: Path, side: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise PlanDiffError(f"{side}: {path}: cannot read: {getattr(err, 'strerror', None) or err}") from None
+
+
 def _load_plan(directory: Path, side: str) -> dict[str, Any]:
     inventory = directory / "inventory.json"
     failed = directory / "PLAN-FAILED.txt"
@@ -66,13 +75,27 @@ def _load_plan(directory: Path, side: str) -> dict[str, Any]:
     if not inventory.is_file():
         raise PlanDiffError(f"{side}: {directory}: no inventory.json; write one with `python -m sparkeks plan <stack> --out {directory}`")
     try:
-        return json.loads(inventory.read_text())
+        plan = json.loads(_read(inventory, side))
     except ValueError as err:
-        raise PlanDiffError(f"{side}: {inventory}: not a plan inventory (invalid JSON: {err})") from None
+        raise PlanDiffError(f"{side}: {inventory}: not valid JSON ({err}); write it with `python -m sparkeks plan`") from None
+    resources = plan.get("resources") if isinstance(plan, dict) else None
+    well_formed = isinstance(resources, list) and all(
+        isinstance(r, dict) and isinstance(r.get("type"), str) and isinstance(r.get("name"), str) for r in resources
+    )
+    if not well_formed or not isinstance(plan.get("stack"), str):
+        raise PlanDiffError(f"{side}: {inventory}: resources: not an offline plan's inventory (stack, resources[] with type and name)")
+    return plan
 
 
-def _files(directory: Path) -> dict[str, str]:
-    return {p.name: p.read_text() for p in sorted(directory.glob("*.yaml"))} if directory.is_dir() else {}
+def _files(directory: Path, side: str) -> dict[str, str]:
+    return {p.name: _read(p, side) for p in sorted(directory.glob("*.yaml")) if p.is_file()} if directory.is_dir() else {}
+
+
+def _helm_values(text: str, path: str, side: str) -> Any:
+    try:
+        return yamlio.load(text)
+    except yaml.YAMLError as err:
+        raise PlanDiffError(f"{side}: {path}: not valid YAML: {getattr(err, 'problem', None) or err}") from None
 
 
 def _secret_paths(inputs: dict[str, Any]) -> list[str]:
@@ -86,7 +109,7 @@ def diff_plans(base_dir: Path, head_dir: Path) -> PlanDiff:
     diff = PlanDiff(stack=head["stack"])
     diff.added = sorted(set(after) - set(before))
     diff.removed = sorted(set(before) - set(after))
-    diff.inputs = {ref: after[ref]["inputs"] for ref in diff.added} | {ref: before[ref]["inputs"] for ref in diff.removed}
+    diff.inputs = {ref: after[ref].get("inputs") for ref in diff.added} | {ref: before[ref].get("inputs") for ref in diff.removed}
 
     # A secret's value never reaches the plan; the fingerprint of its ciphertext does (see runner.py).
     # A plan written before fingerprints were recorded has no "secrets": nothing to compare against.
@@ -94,16 +117,16 @@ def diff_plans(base_dir: Path, head_dir: Path) -> PlanDiff:
         old_secrets, new_secrets = base["secrets"], head["secrets"]
         diff.secrets = sorted(k for k in set(old_secrets) | set(new_secrets) if old_secrets.get(k) != new_secrets.get(k))
     for ref in sorted(set(before) & set(after)):
-        changes = compare(before[ref]["inputs"], after[ref]["inputs"])
-        changes += [(f"(options) {p}", o, n) for p, o, n in compare(before[ref]["options"], after[ref]["options"])]
+        changes = compare(before[ref].get("inputs"), after[ref].get("inputs"))
+        changes += [(f"(options) {p}", o, n) for p, o, n in compare(before[ref].get("options"), after[ref].get("options"))]
         if set(after[ref].get("secretConfig", [])) & set(diff.secrets):
             unchanged = {p for p, _, _ in changes}
-            changes += [(p, SECRET, SECRET) for p in _secret_paths(after[ref]["inputs"]) if p not in unchanged]
+            changes += [(p, SECRET, SECRET) for p in _secret_paths(after[ref].get("inputs") or {}) if p not in unchanged]
         if changes:
-            diff.changed.append(ResourceDiff(ref, sorted(changes, key=lambda c: c[0]), before[ref]["inputs"], after[ref]["inputs"]))
+            diff.changed.append(ResourceDiff(ref, sorted(changes, key=lambda c: c[0]), before[ref].get("inputs"), after[ref].get("inputs")))
     diff.outputs = compare(base.get("outputs", {}), head.get("outputs", {}))
 
-    old_manifests, new_manifests = _files(base_dir / "manifests"), _files(head_dir / "manifests")
+    old_manifests, new_manifests = _files(base_dir / "manifests", "base"), _files(head_dir / "manifests", "head")
     for name in sorted(set(old_manifests) | set(new_manifests)):
         old, new = old_manifests.get(name, ""), new_manifests.get(name, "")
         if old != new:
@@ -111,10 +134,10 @@ def diff_plans(base_dir: Path, head_dir: Path) -> PlanDiff:
             diff.manifests[name] = "".join(lines)
             diff.manifest_status[name] = "added" if not old else "removed" if not new else "changed"
 
-    old_helm, new_helm = _files(base_dir / "helm"), _files(head_dir / "helm")
+    old_helm, new_helm = _files(base_dir / "helm", "base"), _files(head_dir / "helm", "head")
     for name in sorted(set(old_helm) | set(new_helm)):
-        old = yamlio.load(old_helm[name]) if name in old_helm else {}
-        new = yamlio.load(new_helm[name]) if name in new_helm else {}
+        old = _helm_values(old_helm[name], f"{base_dir}/helm/{name}", "base") if name in old_helm else {}
+        new = _helm_values(new_helm[name], f"{head_dir}/helm/{name}", "head") if name in new_helm else {}
         changes = compare(old, new)
         if changes:
             diff.helm[name.removesuffix(".yaml")] = changes

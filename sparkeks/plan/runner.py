@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import runpy
 import sys
 from dataclasses import dataclass
@@ -34,6 +35,10 @@ def secret_fingerprint(stored: Any) -> str:
     (secret)" for a re-encryption, an honest over-report.)
     """
     return "sha256:" + hashlib.sha256(json.dumps(stored, sort_keys=True).encode()).hexdigest()[:16]
+
+
+# Pulumi's own rule for stack names (the file name is derived from it, so nothing else may pass).
+STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
 class PlanError(Exception):
@@ -94,6 +99,8 @@ def _as_config_string(value: Any) -> str:
 
 
 def read_stack(stack: str, project_dir: Path = PROJECT_ROOT) -> StackInput:
+    if not STACK_NAME.match(stack):
+        raise PlanError([f"stack: {json.dumps(stack)}: not a stack name; use letters, digits, hyphens, underscores and periods"])
     project_file = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
     project = project_file["name"]
     config_dir = project_dir / project_file.get("stackConfigDir", ".")
@@ -101,15 +108,14 @@ def read_stack(stack: str, project_dir: Path = PROJECT_ROOT) -> StackInput:
     if not path.is_file():
         known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
         raise PlanError([f"{path.relative_to(project_dir)}: no such stack file; stacks: {', '.join(known) or 'none'}"])
+    from sparkeks.config.files import InputFileError, read_yaml
+    from sparkeks.config.loader import stack_file_config
+
+    label = str(path.relative_to(project_dir))
     try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise PlanError([f"{path.relative_to(project_dir)}{where}: not valid YAML: {getattr(err, 'problem', err)}"]) from None
-    raw = document.get("config") or {}
-    if not isinstance(raw, dict):
-        raise PlanError([f"{path.relative_to(project_dir)}: config: must be a mapping of keys to values"])
+        raw = stack_file_config(read_yaml(path, label, under="config"), label)
+    except InputFileError as err:
+        raise PlanError(err.problems) from None
     config: dict[str, str] = {}
     secrets: dict[str, str] = {}
     for key, stored in raw.items():

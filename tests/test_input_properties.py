@@ -1,0 +1,330 @@
+"""Property tests of every command that reads user input: whatever the input, the command exits 0 or 2
+(1 for `diff --exit-code` with changes), never with a traceback, and on 2 every line names the file (or the
+flag) and the key.
+
+The default suite runs a bounded, deterministic number of examples; `make fuzz` runs many more, random
+ones (`HYPOTHESIS_PROFILE=fuzz`), and keeps failures in `.hypothesis/` to replay.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import strategies as st
+
+from sparkeks.cli import main
+from sparkeks.config.loader import ConfigError, load_stack_config
+from sparkeks.config.model import StackConfig
+from sparkeks.jobs.render import JobError, render_spec_file
+from sparkeks.plan.runner import PROJECT_ROOT, PlanError, read_stack
+from sparkeks.regions import REGIONS
+from tests.conftest import make_project, stack_config
+
+_COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+settings.register_profile("default", derandomize=True, database=None, **_COMMON)
+settings.register_profile("fuzz", max_examples=2000, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+FUZZ = os.environ.get("HYPOTHESIS_PROFILE") == "fuzz"
+
+
+def examples(default: int, fuzz: int | None = None) -> int:
+    return (fuzz or default * 20) if FUZZ else default
+
+
+# A key as the error lines print it: a plain word, a JSON-quoted one, with dots and [index] between parts.
+_KEY = r'(?:\(top level\)|(?:[^\s":]+:)?(?:[^\s"]|"(?:[^"\\]|\\.)*")+)'
+
+
+def assert_lines(lines: list[str], label: str) -> None:
+    """Exit-2 output: at least one line, each `<file>: <key>: ...` or `<file>:<line>: ...`."""
+    assert lines, "exit 2 without saying why"
+    pattern = re.compile(rf"^{re.escape(label)}(?::\d+: {_KEY}: \S|: {_KEY}: \S|:\d+: not valid YAML: \S)")
+    for line in lines:
+        assert pattern.match(line), f"line does not name the file and the key: {line!r}"
+        assert "Traceback" not in line
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(argv))
+        except SystemExit as exit_:  # argparse's own usage errors
+            code = exit_.code if isinstance(exit_.code, int) else 2
+    return code, out.getvalue(), err.getvalue()
+
+
+# --- values users write: wrong types, odd unicode, huge numbers
+
+ODD_TEXT = ["", " ", "ｐｒｏｄ", "prod\u200b", "İ", "🙂", "a\nb", "\t", "null", "~", "yes", "0x10", "1e400", "-0", "${X}", "'", '"', "NaN"]
+HUGE = [0, -1, 2**31, 2**63, 2**64 + 1, 10**30, -(10**30)]
+
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.sampled_from(HUGE)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=24)
+    | st.sampled_from(ODD_TEXT)
+)
+
+
+def _known_keys() -> list[str]:
+    keys: set[str] = set()
+
+    def walk(model: Any) -> None:
+        for name, field in model.model_fields.items():
+            keys.add(field.alias or name)
+            for candidate in (field.annotation, *getattr(field.annotation, "__args__", ())):
+                inner = getattr(candidate, "__args__", (candidate,))
+                for item in (candidate, *inner):
+                    if isinstance(item, type) and hasattr(item, "model_fields") and item is not model:
+                        walk(item)
+
+    walk(StackConfig)
+    return sorted(keys)
+
+
+KNOWN_KEYS = _known_keys()
+keys = st.sampled_from(KNOWN_KEYS) | st.text(min_size=0, max_size=12) | st.sampled_from(ODD_TEXT)
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4), max_leaves=12)
+
+
+# --- mutations of a shipped file
+
+
+def _paths(value: Any, path: tuple = ()) -> list[tuple]:
+    found = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*path, index))
+    return found
+
+
+def _get(doc: Any, path: tuple) -> Any:
+    for part in path:
+        doc = doc[part]
+    return doc
+
+
+@st.composite
+def mutated(draw, document: Any, protect: int = 0) -> Any:
+    """`document` with 1-3 mutations below depth `protect`: a value replaced by another type, a key removed
+    or added (random or a near miss), a list and a map swapped, an entry duplicated."""
+    doc = copy.deepcopy(document)
+    for _ in range(draw(st.integers(1, 3))):
+        paths = [p for p in _paths(doc) if len(p) > protect]
+        if not paths:
+            break
+        path = draw(st.sampled_from(paths))
+        parent, last = _get(doc, path[:-1]), path[-1]
+        current = parent[last]
+        operation = draw(st.sampled_from(["replace", "delete", "extra", "swap", "duplicate", "near-miss"]))
+        if operation == "replace":
+            parent[last] = draw(values)
+        elif operation == "delete":
+            del parent[last]
+        elif operation == "extra" and isinstance(current, dict):
+            current[draw(keys)] = draw(values)
+        elif operation == "near-miss" and isinstance(parent, dict):
+            # A typo of an existing key: another case, a letter dropped, a namespace cut short.
+            variant = draw(st.sampled_from([last.lower(), last.upper(), last[:-1], last + "s", last.replace("spark-on-eks", "spark-on-ek")]))
+            parent[variant] = parent.pop(last)
+        elif operation == "swap":
+            if isinstance(current, list):
+                parent[last] = {str(i): v for i, v in enumerate(current)}
+            elif isinstance(current, dict):
+                parent[last] = list(current.values())
+            else:
+                parent[last] = [current]
+        elif operation == "duplicate" and isinstance(current, list) and current:
+            current.append(copy.deepcopy(current[0]))
+    return doc
+
+
+def dump(document: Any) -> str:
+    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+
+
+# --- stack files
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    return make_project(tmp_path_factory.mktemp("fuzz") / "project", {})
+
+
+SHIPPED = {name: {"config": stack_config(name)} for name in ("dev", "staging", "prod")}
+stack_texts = (
+    st.sampled_from(sorted(SHIPPED)).flatmap(lambda name: mutated(SHIPPED[name], protect=1)).map(dump)
+    | values.map(lambda v: dump({"config": v}))
+    | values.map(dump)
+    | st.text(max_size=200)
+    | st.sampled_from(sorted(SHIPPED)).map(lambda name: dump(SHIPPED[name]) + dump(SHIPPED[name]).split("\n", 1)[1])
+)
+
+
+def validate_stack_file(project: Path, text: str) -> bool:
+    """Read and validate like `plan` does before the program runs: True when valid, else lines asserted."""
+    (project / "stacks" / "Pulumi.f.yaml").write_text(text)
+    try:
+        stack = read_stack("f", project)
+        load_stack_config("f", stack.config, stack.secret_keys)
+        event("valid")
+        return True
+    except PlanError as err:
+        assert err.exit_code == 2
+        assert_lines(err.lines, "stacks/Pulumi.f.yaml")
+        event("refused while reading")
+    except ConfigError as err:
+        assert_lines(err.problems, "stacks/Pulumi.f.yaml")
+        event(f"refused: {len(err.problems)} problems" if len(err.problems) < 3 else "refused: 3+ problems")
+    return False
+
+
+@settings(max_examples=examples(150))
+@given(text=stack_texts)
+def test_any_stack_file_validates_or_gets_its_lines(project, text):
+    validate_stack_file(project, text)
+
+
+@settings(max_examples=examples(4, 200))
+@given(document=st.sampled_from(["dev", "prod"]).flatmap(lambda name: mutated(SHIPPED[name], protect=2)))
+def test_plan_of_any_stack_file_exits_0_or_2(project, tmp_path_factory, document):
+    text = dump(document)
+    assume(validate_stack_file(project, text) or FUZZ)  # the default run spends its few plans on files that pass
+    out = tmp_path_factory.mktemp("plan")
+    shutil.rmtree(out)
+    code, _, err = run_cli("plan", "f", "--project-dir", str(project), "--out", str(out), "-q")
+    assert code in (0, 2)
+    if code == 2:
+        assert_lines(err.splitlines(), "stacks/Pulumi.f.yaml")
+        assert not out.exists()
+
+
+# --- job specs
+
+EXAMPLES = {p.name: yaml.safe_load(p.read_text()) for p in sorted((PROJECT_ROOT / "examples").glob("*.yaml"))}
+spec_documents = (
+    st.sampled_from(sorted(EXAMPLES)).flatmap(lambda name: mutated(EXAMPLES[name]))
+    | values
+    | st.dictionaries(st.sampled_from(["name", "stack", "team", "sparkVersion", "executor", "driver", "sparkConf", "mainApplicationFile"]), values)
+)
+
+
+@settings(max_examples=examples(80))
+@given(document=spec_documents)
+def test_any_job_spec_renders_or_gets_its_lines(tmp_path_factory, document):
+    path = tmp_path_factory.mktemp("spec") / "job.yaml"
+    path.write_text(dump(document))
+    try:
+        render_spec_file(path, project_dir=PROJECT_ROOT, account_id="111122223333")
+        event("rendered")
+    except JobError as err:
+        assert_lines(err.problems, str(path))
+        event("refused")
+
+
+@settings(max_examples=examples(15))
+@given(document=st.sampled_from(sorted(EXAMPLES)).flatmap(lambda name: mutated(EXAMPLES[name])))
+def test_job_command_exits_0_or_2(tmp_path_factory, document):
+    folder = tmp_path_factory.mktemp("job")
+    (folder / "job.yaml").write_text(dump(document))
+    code, out, err = run_cli("job", str(folder / "job.yaml"), "--account-id", "111122223333", "--out", str(folder / "app.yaml"))
+    event(f"exit {code}")
+    assert code in (0, 2)
+    if code == 2:
+        assert_lines(err.splitlines(), str(folder / "job.yaml"))
+    else:
+        assert yaml.safe_load((folder / "app.yaml").read_text())["kind"] == "SparkApplication"
+
+
+# --- dr init arguments
+
+zone_names = (
+    st.sampled_from(REGIONS["us-east-1"].zones)
+    | st.sampled_from(REGIONS["us-west-2"].zones)
+    | st.sampled_from(sorted({z for r in REGIONS.values() for z in r.zones}))
+    | st.text(max_size=12)
+)
+zone_lists = st.lists(zone_names, max_size=4).map(",".join) | st.sampled_from(["", ",", " , ", "us-east-1a,,us-east-1a"])
+
+
+@settings(max_examples=examples(30))
+@given(
+    primary=st.sampled_from(["prod", "prod", "dev", "nope", "../prod", ""]) | st.text(max_size=8),
+    zones=zone_lists,
+    spark_zones=st.none() | zone_lists,
+    region=st.none() | st.none() | st.sampled_from(sorted(REGIONS)) | st.text(max_size=10),
+    name=st.none() | st.sampled_from(["prod-west", "prod", "../x", "a b", ""]) | st.text(max_size=10),
+)
+def test_dr_init_exits_0_or_2(tmp_path_factory, primary, zones, spark_zones, region, name):
+    project = make_project(tmp_path_factory.mktemp("dr") / "p", {"prod": stack_config("prod"), "dev": stack_config("dev")})
+    argv = ["dr", "init", primary, f"--zones={zones}", f"--project-dir={project}"]
+    argv += [f"--spark-zones={spark_zones}"] if spark_zones is not None else []
+    argv += [f"--region={region}"] if region is not None else []
+    argv += [f"--name={name}"] if name is not None else []
+    code, out, err = run_cli(*argv)
+    event(f"exit {code}")
+    assert code in (0, 2)
+    if code == 0:
+        written = out.split()[1]
+        assert (project / written).is_file()
+        stack = written.removeprefix("stacks/Pulumi.").removesuffix(".yaml")
+        load_stack_config(stack, *_with_secrets(read_stack(stack, project)))
+    elif not err.startswith("usage:"):
+        for line in err.splitlines():
+            assert re.match(r'^(--[a-z-]+|stacks/Pulumi\.[^ ]+\.yaml|primary stack \S+ is not valid:|stack: "[^ ]*": not a stack name)', line), line
+            assert "Traceback" not in line
+
+
+def _with_secrets(stack) -> tuple[dict[str, str], list[str]]:
+    return stack.config, stack.secret_keys
+
+
+# --- diff inputs
+
+inventories = (
+    values.map(lambda v: json.dumps(v, default=str))
+    | st.text(max_size=80)
+    | st.builds(
+        lambda stack, resources: json.dumps({"stack": stack, "resources": resources, "outputs": {}}),
+        st.text(max_size=5) | scalars,
+        st.lists(st.fixed_dictionaries({"type": keys, "name": keys, "inputs": values, "options": values}) | values, max_size=3),
+    )
+)
+
+
+@settings(max_examples=examples(40))
+@given(base=st.none() | inventories, head=st.none() | inventories, helm=st.none() | st.text(max_size=60) | values.map(dump))
+def test_diff_exits_0_1_or_2(tmp_path_factory, base, head, helm):
+    root = tmp_path_factory.mktemp("diff")
+    for side, inventory in (("base", base), ("head", head)):
+        (root / side / "helm").mkdir(parents=True)
+        if inventory is not None:
+            (root / side / "inventory.json").write_text(inventory)
+        if helm is not None and side == "head":
+            (root / side / "helm" / "release.yaml").write_text(helm)
+    code, _, err = run_cli("diff", str(root / "base"), str(root / "head"), "--exit-code")
+    event(f"exit {code}")
+    assert code in (0, 1, 2)
+    if code == 2:
+        lines = err.splitlines()
+        assert lines
+        for line in lines:
+            assert re.match(rf"^(base|head): {re.escape(str(root))}/(base|head)\S*: \S", line), line
