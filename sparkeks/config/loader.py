@@ -116,6 +116,8 @@ def _unknown_key_problem(stack: str, full_key: str, value: Any) -> str | None:
         return f"{stack_file(stack)}: {key}: {shown}: unknown key; {hint}aws keys read: {', '.join('aws:' + k for k in _PROVIDER_KEYS)}"
     if not name:
         return f"{stack_file(stack)}: {key}: {shown}: a key needs a name after the namespace, like {namespace}:network"
+    if namespace == PROJECT and name in _PROVIDER_KEYS:
+        return f"{stack_file(stack)}: {key}: {shown}: unknown key; did you mean 'aws:{name}'? (the AWS provider's own key)"
     return None
 
 
