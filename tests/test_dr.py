@@ -59,6 +59,10 @@ def test_dr_init_writes_a_stack_that_validates(project):
     [
         (
             ["--zones", "us-east-1a,us-east-1d"],
+            "--zones: us-east-1a: stack prod runs its Spark capacity there (us-east-1a, us-east-1b, us-east-1c); without --spark-zones",
+        ),
+        (
+            ["--zones", "us-east-1a,us-east-1d", "--spark-zones", "us-east-1a"],
             "--spark-zones: us-east-1a: stack prod runs its Spark capacity there (us-east-1a, us-east-1b, us-east-1c); a DR stack's must be in other zones",
         ),
         (["--zones", "us-east-1d,us-west-2a"], "--zones: us-west-2a: not in us-east-1; zones there: us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1e, us-east-1f"),

@@ -192,7 +192,7 @@ def _cli(path: Path, *extra: str) -> subprocess.CompletedProcess:
         ),
         (
             {"executor": {"instances": 10, "cores": 48, "memory": "300g"}},
-            "executor: 48 cores, 300g + 60g overhead: one executor is bigger than any node of pool spark-executor holds",
+            "executor: 48 cores, 300 GiB + 60 GiB overhead: one executor is bigger than any node of pool spark-executor holds",
         ),
         ({"sparkVersion": "3.3"}, 'sparkVersion: "3.3": has no pinned image and Dataflint build; supported Spark lines: 3.5, 4.0, 4.1, 4.2'),
         ({"sparkVersion": 4.1}, "sparkVersion: 4.1: must be a quoted string (YAML read a number); supported: 3.5, 4.0, 4.1, 4.2"),
