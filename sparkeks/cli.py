@@ -75,6 +75,8 @@ def _job(args: argparse.Namespace) -> int:
         out.write_text(text)
     else:
         print(text, end="")
+    for line in job.warnings:
+        print(line, file=sys.stderr)
     from sparkeks.spark.commands import job_report
 
     print(*job_report(job.placement), sep="\n", file=sys.stderr)

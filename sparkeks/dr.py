@@ -103,10 +103,17 @@ def dr_init(
         problems.append(f"--spark-zones: {','.join(spark)}: must be among --zones ({','.join(zones)})")
     if target_region == config.region:
         overlap = [z for z in spark if z in config.spark_zones]
-        if overlap:
+        if overlap and spark_zones:
             problems.append(
                 f"--spark-zones: {','.join(overlap)}: stack {primary} runs its Spark capacity there "
                 f"({', '.join(config.spark_zones)}); a DR stack's must be in other zones"
+            )
+        elif overlap:
+            # The user passed --zones only: blame that flag, and say how to keep a shared zone for the network.
+            problems.append(
+                f"--zones: {','.join(overlap)}: stack {primary} runs its Spark capacity there "
+                f"({', '.join(config.spark_zones)}); without --spark-zones all of --zones get the DR stack's Spark "
+                f"capacity: pick other zones, or keep {','.join(overlap)} for the network only with --spark-zones"
             )
     if path.exists():
         problems.append(f"{path.relative_to(project_dir)}: already exists; remove it or pick another --name")

@@ -19,6 +19,9 @@ class SizeError(ValueError):
 
 def mib_text(mib: float) -> str:
     """For people: `240406m` reads as `234.8 GiB`, `512` as `512 MiB`."""
+    if mib >= 1024 * 1024:
+        tib = mib / 1024 / 1024
+        return f"{tib:.0f} TiB" if tib == int(tib) else f"{tib:.1f} TiB"
     if mib >= 1024:
         gib = mib / 1024
         return f"{gib:.0f} GiB" if gib == int(gib) else f"{gib:.1f} GiB"

@@ -66,11 +66,15 @@ class EffectiveLimits:
     max_memory: str
     defaulted: frozenset[str]
     """Keys (`maxCpu`, ...) the user did not write."""
+    sources: dict[str, str]
+    """Where each defaulted value came from: `the default`, `the quota's cpu`, ..."""
 
-    def describe(self, key: str) -> str:
-        """`maxCpu 32` or `maxCpu 16 (the default: the quota's cpu)`, for messages."""
+    def describe(self, key: str, where: str = "this file") -> str:
+        """`limits.maxCpu 16` when the user wrote it, else `limits.maxCpu 16: not set in <where>, so the quota's cpu`."""
         value = {"defaultCpu": self.default_cpu, "defaultMemory": self.default_memory, "maxCpu": self.max_cpu, "maxMemory": self.max_memory}[key]
-        return f"limits.{key} {value} (not set: the default)" if key in self.defaulted else f"limits.{key} {value}"
+        if key not in self.defaulted:
+            return f"limits.{key} {value}"
+        return f"limits.{key} {value}: not set in {where}, so {self.sources[key]}"
 
 
 class TeamConfig(ConfigModel):
@@ -104,14 +108,24 @@ class TeamConfig(ConfigModel):
     def container_limits(self) -> EffectiveLimits:
         written = {ContainerLimits.model_fields[n].alias or n for n in self.limits.model_fields_set}
         limits, quota = self.limits, self.quota
-        max_cpu = limits.max_cpu if "maxCpu" in written else min(limits.max_cpu, quota.cpu)
-        max_memory = limits.max_memory if "maxMemory" in written else min(limits.max_memory, quota.memory, key=memory_mib)
-        default_memory = limits.default_memory if "defaultMemory" in written else min(limits.default_memory, max_memory, key=memory_mib)
+        sources = {}
+        max_cpu = limits.max_cpu
+        if "maxCpu" not in written:
+            max_cpu = min(limits.max_cpu, quota.cpu)
+            sources["maxCpu"] = "the quota's cpu" if max_cpu < limits.max_cpu else "the default"
+        max_memory = limits.max_memory
+        if "maxMemory" not in written:
+            max_memory = min(limits.max_memory, quota.memory, key=memory_mib)
+            sources["maxMemory"] = "the quota's memory" if max_memory != limits.max_memory else "the default"
+        default_memory = limits.default_memory
+        if "defaultMemory" not in written:
+            default_memory = min(limits.default_memory, max_memory, key=memory_mib)
+            sources["defaultMemory"] = "maxMemory" if default_memory != limits.default_memory else "the default"
         default_cpu = limits.default_cpu
-        if "defaultCpu" not in written and cpu_milli(default_cpu) > max_cpu * 1000:
-            default_cpu = str(max_cpu)
-        keys = frozenset({"defaultCpu", "defaultMemory", "maxCpu", "maxMemory"} - written)
-        return EffectiveLimits(default_cpu, default_memory, max_cpu, max_memory, keys)
+        if "defaultCpu" not in written:
+            default_cpu = default_cpu if cpu_milli(default_cpu) <= max_cpu * 1000 else str(max_cpu)
+            sources["defaultCpu"] = "maxCpu" if default_cpu != limits.default_cpu else "the default"
+        return EffectiveLimits(default_cpu, default_memory, max_cpu, max_memory, frozenset(sources), sources)
 
     @model_validator(mode="after")
     def _limits_within_quota(self) -> TeamConfig:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from components.karpenter.nodes import POOL_LABEL, POOL_NAMES
 from sparkeks.config.errors import problem_lines, render
 from sparkeks.config.files import InputFileError, kind_of, read_yaml
-from sparkeks.config.loader import ConfigError
+from sparkeks.config.loader import ConfigError, stack_file
 from sparkeks.config.model import StackConfig, TeamConfig, memory_mib
 from sparkeks.config.sizes import mib_text
 from sparkeks.jobs.spec import JobSpec
@@ -35,6 +35,8 @@ class RenderedJob:
     executor_request_milli: int
     executors_per_node: dict[str, int]
     placement: fit.ExecutorPlacement
+    warnings: list[str] = field(default_factory=list)
+    """Lines for things that render but will not run as written (a job larger than its team's quota)."""
 
 
 def load_spec(path: Path) -> JobSpec:
@@ -55,18 +57,43 @@ def _tolerate(pool: str) -> list[dict[str, str]]:
     return [{"key": POOL_LABEL, "operator": "Equal", "value": pool, "effect": "NoSchedule"}]
 
 
-def _fit(label: str, key: str, what: str, shape: sizing.ExecutorShape, nodes: list[sizing.Node], pool: str) -> int:
+def _fit(label: str, key: str, what: str, shape: sizing.ExecutorShape, nodes: list[sizing.Node], pool: str, default: bool = False) -> int:
     try:
         return sizing.executor_request_milli(shape, nodes)
     except sizing.SizingError:
         cores, memory = sizing.largest_executor(nodes)
+        named = f" (the default {key})" if default else ""
         raise JobError(
             [
-                f"{label}: {key}: {shape.cores} cores, {sizing.format_mib(shape.memory_mib)} + "
-                f"{sizing.format_mib(shape.overhead_mib)} overhead: {what} is bigger than any node of pool {pool} "
-                f"holds (at most {cores} cores, {sizing.format_mib(memory)} per pod)"
+                f"{label}: {key}: {shape.cores} cores, {mib_text(shape.memory_mib)} + "
+                f"{mib_text(shape.overhead_mib)} overhead{named}: {what} is bigger than any node of pool {pool} "
+                f"holds (at most {cores} cores, {mib_text(memory)} per pod)"
             ]
         ) from None
+
+
+def _cpus(milli: int) -> str:
+    return f"{milli / 1000:g}"
+
+
+def quota_warnings(
+    label: str, spec: JobSpec, team: TeamConfig, executor: tuple[int, int], driver: tuple[int, int]
+) -> list[str]:
+    """A job whose executors and driver together ask for more than the team's quota renders, and the
+    API server then admits only as many executors as fit: say so, with the figures. `executor` and
+    `driver` are (CPU request in millicores, pod memory in MiB)."""
+    count = spec.executor.instances
+    cpu = count * executor[0] + driver[0]
+    memory = count * executor[1] + driver[1]
+    quota_cpu, quota_memory = team.quota.cpu * 1000, memory_mib(team.quota.memory)
+    if cpu <= quota_cpu and memory <= quota_memory:
+        return []
+    fitting = max(0, min((quota_cpu - driver[0]) // executor[0], (quota_memory - driver[1]) // executor[1]))
+    return [
+        f"{label}: executor.instances: {count}: warning: {count} executors ({_cpus(executor[0])} CPUs, {mib_text(executor[1])} each) "
+        f"and the driver ask for {_cpus(cpu)} CPUs and {mib_text(memory)}; team {team.name}'s quota is {team.quota.cpu} CPUs "
+        f"and {mib_text(quota_memory)}, so at most {int(fitting)} executors run at once"
+    ]
 
 
 def _platform_image(spec: JobSpec, *, label: str, config: StackConfig, account: str | None, problems: list[str]) -> str | None:
@@ -141,18 +168,22 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
         _fit(label, "executor", "one executor", sizing.ExecutorShape(spec.executor.cores, executor_mib, sizing.memory_overhead_mib(executor_mib, factor)), executor_nodes, pool_name)
     placement = _place(label, spec, executor_mib, factor, pool_cfg.instance_types(), pool_name, config.observability.enabled)
     executor_shape, request = placement.shape, placement.request_milli
-    driver_request = _fit(label, "driver", "the driver", driver_shape, driver_nodes, POOL_NAMES["driver"])
+    driver_request = _fit(
+        label, "driver", "the driver", driver_shape, driver_nodes, POOL_NAMES["driver"], default="driver" not in spec.model_fields_set
+    )
 
     limits = team.container_limits
     for key, shape in (("executor", executor_shape), ("driver", driver_shape)):
         if shape.cores > limits.max_cpu:
             problems.append(
-                f"{label}: {key}.cores: {shape.cores}: more than team {team.name} allows per container ({limits.describe('maxCpu')})"
+                f"{label}: {key}.cores: {shape.cores}: more than team {team.name} allows per container "
+                f"({limits.describe('maxCpu', stack_file(spec.stack))})"
             )
         if shape.pod_memory_mib > memory_mib(limits.max_memory):
             problems.append(
                 f"{label}: {key}.memory: {render(getattr(spec, key).memory)}: with overhead "
-                f"{mib_text(shape.pod_memory_mib)}, more than team {team.name} allows per container ({limits.describe('maxMemory')})"
+                f"{mib_text(shape.pod_memory_mib)}, more than team {team.name} allows per container "
+                f"({limits.describe('maxMemory', stack_file(spec.stack))})"
             )
     if problems:
         raise JobError(problems)
@@ -247,7 +278,8 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
         "metadata": {"name": spec.name, "namespace": team.name, "labels": labels},
         "spec": app_spec,
     }
-    return RenderedJob(application, request, placement.executors_per_node, placement)
+    warnings = quota_warnings(label, spec, team, (request, executor_shape.pod_memory_mib), (driver_request, driver_shape.pod_memory_mib))
+    return RenderedJob(application, request, placement.executors_per_node, placement, warnings)
 
 
 def render_spec_file(path: Path, *, project_dir: Path, account_id: str | None = None) -> RenderedJob:

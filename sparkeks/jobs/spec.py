@@ -8,18 +8,28 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from sparkeks.config.model import ConfigModel, problem
+from sparkeks.config.sizes import mib_text
 from sparkeks.spark.sizing import SizingError, parse_memory_mib
 from sparkeks.versions import DEFAULT_SPARK_LINE, SPARK_RUNTIMES
 
 _NAME = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
 
 
-def _memory(value: Any) -> Any:
+# Spark refuses a driver or executor heap under 450 MiB (1.5 x its 300 MiB reserved memory) at start-up;
+# the floor leaves room for some work, and catches `memory: "14"` (14 MiB to Spark) meant as 14g.
+MIN_HEAP_MIB = 512
+
+
+def _memory(value: Any, who: str) -> Any:
     if isinstance(value, (str, int)) and not isinstance(value, bool):
         try:
-            parse_memory_mib(value)
+            mib = parse_memory_mib(value)
         except SizingError as err:
             raise problem(str(err)) from None
+        if mib < MIN_HEAP_MIB:
+            unitless = str(value).strip().isdigit()
+            hint = f"; a number without a unit is MiB to Spark: did you mean {str(value).strip()}g?" if unitless else ""
+            raise problem(f"{mib_text(mib)} is below the {MIN_HEAP_MIB} MiB {who} needs (Spark refuses less than 450 MiB){hint}")
         return str(value)
     return value
 
@@ -28,7 +38,7 @@ class DriverSpec(ConfigModel):
     cores: int = Field(1, ge=1, le=64, description="Driver cores.")
     memory: str = Field("4g", description="Driver JVM heap, a Spark memory size (4g, 4096m).")
 
-    _check_memory = field_validator("memory", mode="before")(lambda cls, v: _memory(v))
+    _check_memory = field_validator("memory", mode="before")(lambda cls, v: _memory(v, "a driver"))
 
 
 class ExecutorSpec(ConfigModel):
@@ -38,7 +48,7 @@ class ExecutorSpec(ConfigModel):
         None, description="Executor JVM heap, a Spark memory size (14g); leave out with `fit: auto` to get the heap that fills the node."
     )
 
-    _check_memory = field_validator("memory", mode="before")(lambda cls, v: _memory(v))
+    _check_memory = field_validator("memory", mode="before")(lambda cls, v: _memory(v, "an executor"))
 
 
 class JobSpec(ConfigModel):
