@@ -220,8 +220,16 @@ def test_plan_of_any_stack_file_exits_0_or_2(project, tmp_path_factory, document
 # --- job specs
 
 EXAMPLES = {p.name: yaml.safe_load(p.read_text()) for p in sorted((PROJECT_ROOT / "examples").glob("*.yaml"))}
+MAIN_FILES = ["s3://b/app.jar", "s3a://b/app.jar", "local:///opt/app.jar", "https://h/app.jar", "/tmp/app.jar", "app.py", "hdfs://n/a.jar", ""]
+SIZING = ["spark.executor.memory", "spark.executor.instances", "spark.driver.cores", "spark.sql.shuffle.partitions", "spark.eventLog.dir"]
 spec_documents = (
     st.sampled_from(sorted(EXAMPLES)).flatmap(lambda name: mutated(EXAMPLES[name]))
+    | st.builds(
+        lambda name, main, conf: {**EXAMPLES[name], "mainApplicationFile": main, "sparkConf": conf},
+        st.sampled_from(sorted(EXAMPLES)),
+        st.sampled_from(MAIN_FILES) | st.text(max_size=20),
+        st.dictionaries(st.sampled_from(SIZING) | st.text(max_size=10), st.text(max_size=6), max_size=3),
+    )
     | values
     | st.dictionaries(st.sampled_from(["name", "stack", "team", "sparkVersion", "executor", "driver", "sparkConf", "mainApplicationFile"]), values)
 )

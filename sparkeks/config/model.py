@@ -51,6 +51,9 @@ from sparkeks.config.observability import LokiConfig, ObservabilityConfig, Prome
 from sparkeks.config.spark import HistoryServerConfig, SparkPlatformConfig
 from sparkeks.config.teams import POOL_KEYS, RESERVED_NAMESPACES, ContainerLimits, DataAccess, TeamConfig, TeamQuota  # noqa: F401
 
+# The characters AWS allows in tag keys and values (any letter or digit of any script, spaces, _.:/=+-@).
+_TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
+
 
 class StackConfig(ConfigModel):
     """Everything under `spark-on-eks:` plus `aws:region`."""
@@ -123,6 +126,8 @@ class StackConfig(ConfigModel):
                     f"tag {key!r}: keys are 1-128 characters and may not start with {', '.join(_RESERVED_TAG_PREFIXES)}; "
                     "values are 1-256 characters"
                 )
+            if not _TAG_TEXT.match(key) or not _TAG_TEXT.match(value):
+                raise problem(f"tag {key!r}: keys and values may use letters, digits, spaces and _ . : / = + - @ only")
         return tags
 
     @field_validator("teams", mode="wrap")
@@ -278,6 +283,47 @@ def _observability_secrets(config: StackConfig) -> Iterator[PydanticCustomError]
         )
 
 
+@reads("cluster")
+def _arns_in_the_regions_partition(config: StackConfig) -> Iterator[PydanticCustomError]:
+    from sparkeks.regions import REGIONS
+
+    partition = REGIONS[config.region].partition if config.region in REGIONS else "aws"
+    for arn in config.cluster.admin_principals:
+        theirs = arn.split(":")[1]
+        if theirs != partition:
+            yield problem(
+                f"{arn} is in partition {theirs}, but {config.region} is in {partition}; use arn:{partition}:iam::...",
+                key="cluster.adminPrincipals",
+                value=list(config.cluster.admin_principals),
+            )
+
+
+@reads("karpenter", "dr")
+def _pools_hold_a_node(config: StackConfig) -> Iterator[PydanticCustomError]:
+    """Karpenter launches no node that would take a NodePool past its limits: a pool capped below its
+    smallest instance type never runs a pod."""
+    from sparkeks.config.sizes import mib_text
+    from sparkeks.spark.sizing import Node
+
+    scale = config.capacity_scale
+    for key in POOL_KEYS:
+        pool = config.karpenter.pools.pool(key)
+        nodes = [Node.of(t) for t in pool.instance_types()]
+        if not nodes:
+            continue
+        smallest = min(nodes, key=lambda n: (n.vcpus, n.memory_mib))
+        cpu, memory = pool.limits.cpu * scale, memory_mib(pool.limits.memory) * scale
+        # Karpenter counts a node's memory without the hypervisor's share (its vmMemoryOverheadPercent, 7.5%).
+        if cpu < smallest.vcpus or memory < smallest.memory_mib * (1 - 0.075):
+            scaled = f" x dr.capacityScale {scale:g}" if scale != 1.0 else ""
+            yield problem(
+                f"no node fits{scaled}: the smallest instance type of the pool ({smallest.instance_type}) has {smallest.vcpus} vCPUs "
+                f"and {mib_text(smallest.memory_mib)}; raise the limits or allow smaller sizes",
+                key=f"karpenter.pools.{key}.limits",
+                value=pool.limits.model_dump(),
+            )
+
+
 CROSS_CHECKS = [
     _service_cidr_outside_the_vpc,
     _prod_rules,
@@ -285,5 +331,7 @@ CROSS_CHECKS = [
     _pools_in_spark_zones,
     _platform_pool_in_the_network,
     _history_servers_fit_their_quota,
+    _arns_in_the_regions_partition,
+    _pools_hold_a_node,
     _observability_secrets,
 ]

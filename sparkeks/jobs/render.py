@@ -23,6 +23,29 @@ SPARK_APPLICATION_API = "sparkoperator.k8s.io/v1beta2"
 NVME_LOCAL_DIR = "/spark-local"
 
 
+# Spark settings that size a job, and the spec field that sets each: through sparkConf they would bypass
+# the overhead, packing and quota checks.
+SIZING_KEYS = {
+    "spark.executor.instances": "executor.instances",
+    "spark.executor.cores": "executor.cores",
+    "spark.executor.memory": "executor.memory",
+    "spark.executor.memoryOverhead": "executor.memory (the overhead follows from it)",
+    "spark.executor.memoryOverheadFactor": "executor.memory (the stack's spark.memoryOverheadFactor sets the factor)",
+    "spark.kubernetes.executor.request.cores": "executor.cores",
+    "spark.kubernetes.executor.limit.cores": "executor.cores",
+    "spark.driver.cores": "driver.cores",
+    "spark.driver.memory": "driver.memory",
+    "spark.driver.memoryOverhead": "driver.memory (the overhead follows from it)",
+    "spark.driver.memoryOverheadFactor": "driver.memory (the stack's spark.memoryOverheadFactor sets the factor)",
+    "spark.kubernetes.driver.request.cores": "driver.cores",
+    "spark.kubernetes.driver.limit.cores": "driver.cores",
+    "spark.dynamicAllocation.enabled": "dynamicAllocation",
+    "spark.dynamicAllocation.maxExecutors": "executor.instances",
+    "spark.dynamicAllocation.initialExecutors": "executor.instances",
+    "spark.sql.shuffle.partitions": "shufflePartitions",
+}
+
+
 class JobError(Exception):
     def __init__(self, problems: list[str]):
         self.problems = problems
@@ -147,6 +170,16 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
         problems.append(
             f"{label}: stack: {render(spec.stack)}: the platform bucket's name and image registry need the AWS account: "
             "set aws:allowedAccountIds in the stack, or pass --account-id"
+        )
+    for key in sorted(set(spec.spark_conf) & set(SIZING_KEYS)):
+        problems.append(
+            f"{label}: sparkConf.{key}: {render(spec.spark_conf[key])}: sizes come from the spec, so the platform can check "
+            f"and pack them; set {SIZING_KEYS[key]} instead"
+        )
+    if spec.main_application_file.startswith("https://") and config.network.nat_strategy == "none":
+        problems.append(
+            f"{label}: mainApplicationFile: {render(spec.main_application_file)}: stack {spec.stack} has no internet egress "
+            "(natStrategy none); put the file in S3 (s3a://) or in the image (local://)"
         )
     owned = sorted(set(spec.spark_conf) & set(PLATFORM_OWNED))
     for key in owned:

@@ -12,6 +12,8 @@ from sparkeks.config.sizes import mib_text
 from sparkeks.spark.sizing import SizingError, parse_memory_mib
 from sparkeks.versions import DEFAULT_SPARK_LINE, SPARK_RUNTIMES
 
+# Schemes of a main application file the platform's images read.
+MAIN_FILE_SCHEMES = ("s3a", "local", "https")
 _NAME = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
 
 
@@ -119,6 +121,24 @@ class JobSpec(ConfigModel):
             if not re.match(r"^[\w.-]+:[\w.-]+:[\w.-]+$", value):
                 raise problem(f"{value!r} is not group:artifact:version")
         return values
+
+    @field_validator("main_application_file")
+    @classmethod
+    def _main_file(cls, value: str) -> str:
+        # What the driver pod can fetch: S3 through S3A (the images carry hadoop-aws), a file inside the
+        # image, or an HTTPS URL. s3:// has no filesystem in Spark's Hadoop; a bare path is on the laptop.
+        scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", value)
+        if scheme is None or scheme[1].lower() == "file":
+            raise problem(
+                "a path on your machine, which the driver pod cannot see; upload it to s3a://<bucket>/... "
+                "or build it into the image and write local:///path/in/image"
+            )
+        name = scheme[1].lower()
+        if name in ("s3", "s3n"):
+            raise problem(f"Spark reads S3 through S3A here; write s3a://{value[len(scheme[0]):]}")
+        if name not in MAIN_FILE_SCHEMES:
+            raise problem(f"scheme {name}:// is not read by the platform; use s3a://, local:// (in the image) or https://")
+        return value
 
     @model_validator(mode="after")
     def _memory_or_fit(self) -> JobSpec:

@@ -26,11 +26,21 @@ def urn_ref(urn: str) -> str:
     return f"{qualified_type.split('$')[-1]}::{name}"
 
 
-def _masked(value: Any, sources: set[str] | None) -> str:
+def _shaped(value: Any) -> Any:
+    """Every leaf masked, the shape kept: a Secret's `stringData` stays a map, so the plan's manifests
+    still validate against the API server's schema."""
+    if isinstance(value, dict) and rpc._special_sig_key not in value:
+        return {k: _shaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shaped(v) for v in value]
+    return SECRET
+
+
+def _masked(value: Any, sources: set[str] | None) -> Any:
     """A secret, masked; which secret config keys it was made from goes into `sources`."""
     if sources is not None:
         sources.update(_SECRET_SOURCE.findall(json.dumps(value.get("value"))))
-    return SECRET
+    return _shaped(value.get("value"))
 
 
 def plain(value: Any, sources: set[str] | None = None) -> Any:

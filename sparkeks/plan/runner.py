@@ -200,9 +200,12 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT, *, _seen: frozenset[s
 
     from sparkeks.gc_policy import program_gc
     from sparkeks.plan.cloud import SimulatedAws
+    from sparkeks.plan.invariants import dr_problems
     from sparkeks.plan.monitor import PlanMonitor, urn_ref
     from sparkeks.regions import REGIONS
 
+    if problems := dr_problems(stack, stack_input.config, stack_input.secret_keys, project_dir):
+        raise PlanError(problems)
     referenced = _referenced_stacks(stack_input, project_dir, _seen or frozenset({stack}))
     region = REGIONS.get(stack_input.config.get("aws:region", ""), REGIONS["us-east-1"])
     monitor = PlanMonitor(SimulatedAws(region, _pinned_account(stack_input.config), referenced, stack=stack))
