@@ -215,3 +215,20 @@ def test_every_rendered_builtin_object_validates_strictly(stack, builtin, reques
     builtins = [m for m in manifests if (m["apiVersion"], m["kind"]) in BUILTIN_KINDS]
     assert {m["kind"] for m in builtins} >= {"Namespace", "LimitRange", "ResourceQuota", "Secret", "Deployment", "PriorityClass"}
     assert [p for m in builtins for p in builtin.validate(m)] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("sthree-platform", "starts with sthree-, which S3 reserves"),
+        ("xn-platform", "starts with xn-, which S3 reserves"),
+        ("amzn-s3-demo-platform", "starts with amzn-s3-demo-, which S3 reserves"),
+        ("platform-s3alias", "ends with -s3alias, which S3 reserves"),
+    ],
+)
+def test_bucket_names_s3_reserves_are_refused(name, reason):
+    import json
+
+    assert _config_problems({"aws:region": "us-east-1", "spark-on-eks:spark": json.dumps({"bucketName": name})}) == [
+        f'stacks/Pulumi.s.yaml: spark-on-eks:spark.bucketName: "{name}": {reason}'
+    ]

@@ -156,6 +156,22 @@ MemoryQuantity = Annotated[str, AfterValidator(_memory_quantity)]
 
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<prefix>([A-Za-z0-9!_.'()-]+/)*)$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+# Prefixes and suffixes S3 keeps for its own names (access point aliases, directory and table buckets).
+_BUCKET_RESERVED_PREFIXES = ("xn-", "sthree-", "amzn-s3-demo-")
+_BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def bucket_name_problem(value: str) -> str | None:
+    """Why S3 would refuse `value` as a general purpose bucket name, or None."""
+    if not _BUCKET.match(value) or "--" in value:
+        return "must be an S3 bucket name: 3-63 lowercase letters, digits and hyphens"
+    for prefix in _BUCKET_RESERVED_PREFIXES:
+        if value.startswith(prefix):
+            return f"starts with {prefix}, which S3 reserves"
+    for suffix in _BUCKET_RESERVED_SUFFIXES:
+        if value.endswith(suffix):
+            return f"ends with {suffix}, which S3 reserves"
+    return None
 
 
 def _s3_uri(value: str) -> str:

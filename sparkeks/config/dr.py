@@ -7,9 +7,9 @@ import re
 from pydantic import Field, field_validator, model_validator
 
 from sparkeks.config.base import (
-    _BUCKET,
     ConfigModel,
     _no_duplicates,
+    bucket_name_problem,
     problem,
 )
 
@@ -45,7 +45,7 @@ class DisasterRecoveryConfig(ConfigModel):
     @classmethod
     def _buckets(cls, values: list[str]) -> list[str]:
         for value in values:
-            if not _BUCKET.match(value):
+            if bucket_name_problem(value):
                 raise problem(f"{value!r} is not an S3 bucket name")
         return _no_duplicates(values)
 

@@ -8,10 +8,10 @@ from pydantic import Field, field_validator, model_validator
 
 from sparkeks import versions
 from sparkeks.config.base import (
-    _BUCKET,
     ConfigModel,
     CpuQuantity,
     Duration,
+    bucket_name_problem,
     problem,
 )
 from sparkeks.config.sizes import SizeError, jvm_heap
@@ -43,8 +43,8 @@ class SparkPlatformConfig(ConfigModel):
     @field_validator("bucket_name")
     @classmethod
     def _bucket(cls, value: str | None) -> str | None:
-        if value is not None and (not _BUCKET.match(value) or "--" in value):
-            raise problem("must be an S3 bucket name: 3-63 lowercase letters, digits and hyphens")
+        if value is not None and (reason := bucket_name_problem(value)):
+            raise problem(reason)
         return value
 
 
