@@ -232,3 +232,19 @@ def test_bucket_names_s3_reserves_are_refused(name, reason):
     assert _config_problems({"aws:region": "us-east-1", "spark-on-eks:spark": json.dumps({"bucketName": name})}) == [
         f'stacks/Pulumi.s.yaml: spark-on-eks:spark.bucketName: "{name}": {reason}'
     ]
+
+
+def test_a_dr_stack_that_reuses_its_primarys_cluster_and_bucket_names_is_refused_by_plan(tmp_path):
+    dr = stack_config("prod")
+    dr["spark-on-eks:clusterName"] = "spark-prod"
+    dr["spark-on-eks:network"] = {**dr["spark-on-eks:network"], "cidr": "10.21.0.0/16", "zones": ["us-east-1d", "us-east-1e"]}
+    dr["spark-on-eks:dr"] = {"primaryStack": "organization/spark-on-eks/prod", "capacityScale": 0.1}
+    project = make_project(tmp_path / "p", {"prod": stack_config("prod"), "prod-dr": dr})
+    with pytest.raises(PlanError) as err:
+        run_plan("prod-dr", project)
+    assert err.value.lines == [
+        'stacks/Pulumi.prod-dr.yaml: spark-on-eks:clusterName: "spark-prod": the primary stack prod\'s cluster has this name '
+        "in us-east-1; EKS cluster names are unique per account and region: pick another, e.g. spark-prod-dr",
+        'stacks/Pulumi.prod-dr.yaml: spark-on-eks:spark.bucketName: "spark-prod-spark-111122223333": the primary stack prod\'s '
+        "platform bucket has this name; S3 bucket names are global: set spark.bucketName or another clusterName",
+    ]
