@@ -7,6 +7,7 @@ CEL rules (`x-kubernetes-validations`) are not evaluated here; the tests cover t
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,40 @@ BUILTIN_KINDS = {
 # a decimal number with a binary-SI, decimal-SI or exponent suffix. The OpenAPI leaves it a free string.
 QUANTITY = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$"
 _QUANTITY_DEF = "io.k8s.apimachinery.pkg.api.resource.Quantity"
+
+
+# Maps whose values are quantities, in built-in objects and Karpenter's NodePool limits.
+_QUANTITY_MAPS = frozenset({"requests", "limits", "hard", "max", "min", "default", "defaultRequest", "maxLimitRequestRatio"})
+_QUANTITY_KINDS = {k for _, k in BUILTIN_KINDS} | {"NodePool"}
+
+
+def quantity_problems(manifest: dict[str, Any]) -> list[str]:
+    """Quantities the API server would refuse (`two`, `64 Gi`), found without any schema: cheap enough for
+    every plan. The OpenAPI leaves quantities free strings; the strict conformance tests check the rest."""
+    import re
+
+    if manifest.get("kind") not in _QUANTITY_KINDS:
+        return []
+    meta = manifest.get("metadata") or {}
+    where = f"{manifest.get('kind')} {meta['namespace']}/{meta.get('name')}" if meta.get("namespace") else f"{manifest.get('kind')} {meta.get('name')}"
+    pattern = re.compile(QUANTITY)
+    problems: list[str] = []
+
+    def walk(value: Any, path: str, in_map: bool) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else str(key)
+                if in_map and not isinstance(item, dict | list):
+                    if not (isinstance(item, int) and not isinstance(item, bool)) and not (isinstance(item, str) and pattern.match(item)):
+                        problems.append(f"{where}: {child}: {json.dumps(item)}: not a Kubernetes quantity; the API server would refuse it")
+                else:
+                    walk(item, child, key in _QUANTITY_MAPS)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{path}[{index}]", False)
+
+    walk(manifest.get("spec", {}), "spec", False)
+    return problems
 
 
 class BuiltinSchemas:

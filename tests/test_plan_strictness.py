@@ -248,3 +248,36 @@ def test_a_dr_stack_that_reuses_its_primarys_cluster_and_bucket_names_is_refused
         'stacks/Pulumi.prod-dr.yaml: spark-on-eks:spark.bucketName: "spark-prod-spark-111122223333": the primary stack prod\'s '
         "platform bucket has this name; S3 bucket names are global: set spark.bucketName or another clusterName",
     ]
+
+
+def test_quantities_in_rendered_objects_are_checked_by_the_plan_itself():
+    from sparkeks.conformance import quantity_problems
+
+    limit_range = {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": {"name": "spark-team", "namespace": "analytics"},
+        "spec": {"limits": [{"type": "Container", "max": {"cpu": "two", "memory": "64 Gi"}, "defaultRequest": {"cpu": "500m"}}]},
+    }
+    assert quantity_problems(limit_range) == [
+        'LimitRange analytics/spark-team: spec.limits[0].max.cpu: "two": not a Kubernetes quantity; the API server would refuse it',
+        'LimitRange analytics/spark-team: spec.limits[0].max.memory: "64 Gi": not a Kubernetes quantity; the API server would refuse it',
+    ]
+
+
+def test_the_plan_stops_on_a_rendered_quantity_the_api_server_refuses(tmp_path, monkeypatch):
+    from components.spark import teams
+
+    real = teams.limit_range
+
+    def broken(team):
+        manifest = real(team)
+        manifest["spec"]["limits"][0]["max"]["cpu"] = "thirty-two"
+        return manifest
+
+    monkeypatch.setattr(teams, "limit_range", broken)
+    with pytest.raises(PlanError) as err:
+        run_plan("dev")
+    assert err.value.lines == [
+        'LimitRange analytics/spark-team: spec.limits[0].max.cpu: "thirty-two": not a Kubernetes quantity; the API server would refuse it'
+    ]

@@ -189,6 +189,16 @@ def _referenced_stacks(stack_input: StackInput, project_dir: Path, seen: frozens
     return {reference: outputs}
 
 
+def _refuse_bad_quantities(resources: list[dict[str, Any]], registered: int) -> None:
+    """A quantity the API server refuses fails the plan, not `pulumi up` halfway through."""
+    from sparkeks.conformance import quantity_problems
+    from sparkeks.plan.writer import is_manifest, manifest_of
+
+    problems = [p for r in resources if is_manifest(r) for p in quantity_problems(manifest_of(r))]
+    if problems:
+        raise PlanError(problems, registered=registered)
+
+
 def run_plan(stack: str, project_dir: Path = PROJECT_ROOT, *, _seen: frozenset[str] | None = None) -> Plan:
     """Execute the program for `stack` under the simulated account and return what it registered."""
     stack_input = read_stack(stack, project_dir)
@@ -242,6 +252,7 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT, *, _seen: frozenset[s
         | ({"secretConfig": r.secret_config} if r.secret_config else {})
         for r in monitor.registrations
     ]
+    _refuse_bad_quantities(resources, registered=len(monitor.registrations))
     # The platform must fit its fixed-size nodes: refused like invalid config, one line per problem.
     from sparkeks.capacity.check import capacity_problems
 
