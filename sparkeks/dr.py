@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from sparkeks.config.errors import key_part
 from sparkeks.config.files import read_yaml
 from sparkeks.config.loader import ConfigError, load_stack_config, stack_file_config
 from sparkeks.config.model import PROJECT, StackConfig
@@ -20,6 +21,11 @@ from sparkeks.regions import REGIONS
 STANDBY_SCALE = 0.1
 # Stands where the primary had an encrypted value: encrypted values do not move between stacks.
 SECRET_TO_SET = "v1:UkVQTEFDRS1XSVRILXB1bHVtaS1jb25maWctc2V0LS1zZWNyZXQ="
+
+
+def _listed(values: list[str]) -> str:
+    """Zones as the user wrote them, one line whatever they typed (odd ones JSON-quoted)."""
+    return ",".join(key_part(v) for v in values) or '""'
 
 
 class DrInitError(Exception):
@@ -92,15 +98,15 @@ def dr_init(
         block = found
     known = REGIONS.get(target_region)
     if known is None:
-        raise DrInitError([f"--region: {target_region}: unknown region; known: {', '.join(sorted(REGIONS))}"])
+        raise DrInitError([f"--region: {key_part(target_region)}: unknown region; known: {', '.join(sorted(REGIONS))}"])
     outside = [z for z in zones if z not in known.zones]
     if outside:
-        problems.append(f"--zones: {','.join(outside)}: not in {target_region}; zones there: {', '.join(known.zones)}")
+        problems.append(f"--zones: {_listed(outside)}: not in {target_region}; zones there: {', '.join(known.zones)}")
     if len(set(zones)) < 2:
-        problems.append(f"--zones: {','.join(zones)}: a DR stack needs at least 2 distinct zones (EKS needs 2)")
+        problems.append(f"--zones: {_listed(zones)}: a DR stack needs at least 2 distinct zones (EKS needs 2)")
     spark = spark_zones or list(zones)
     if not set(spark) <= set(zones):
-        problems.append(f"--spark-zones: {','.join(spark)}: must be among --zones ({','.join(zones)})")
+        problems.append(f"--spark-zones: {_listed(spark)}: must be among --zones ({_listed(zones)})")
     if target_region == config.region:
         overlap = [z for z in spark if z in config.spark_zones]
         if overlap and spark_zones:

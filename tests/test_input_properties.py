@@ -297,7 +297,7 @@ def test_dr_init_exits_0_or_2(tmp_path_factory, primary, zones, spark_zones, reg
         load_stack_config(stack, *_with_secrets(read_stack(stack, project)))
     elif not err.startswith("usage:"):
         for line in err.splitlines():
-            assert re.match(r'^(--[a-z-]+|stacks/Pulumi\.[^ ]+\.yaml|primary stack \S+ is not valid:|stack: "[^ ]*": not a stack name)', line), line
+            assert re.match(r'^(--[a-z-]+|stacks/Pulumi\.[^ ]+\.yaml|primary stack \S+ is not valid:|stack: "(?:[^"\\]|\\.)*": not a stack name)', line), line
             assert "Traceback" not in line
 
 

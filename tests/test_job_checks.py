@@ -130,12 +130,19 @@ def test_a_default_driver_that_does_not_fit_says_it_is_the_default(tmp_path):
 
 
 def test_sizes_in_messages_read_as_gib(tmp_path):
+    from sparkeks.plan.runner import load_stack
+    from sparkeks.spark import sizing
+
+    pool = load_stack("prod").karpenter.pools.executor
+    _, room = sizing.largest_executor([sizing.Node.of(t) for t in pool.instance_types()])
+    assert 200 * 1024 < room < 256 * 1024  # a 32-vCPU memory-optimised node, less what the node keeps
     path = _spec(tmp_path, executor={"instances": 10, "cores": 48, "memory": "300g"})
     [line] = _problems(path)
     assert line == (
         f"{path}: executor: 48 cores, 300 GiB + 60 GiB overhead: one executor is bigger than any node of pool spark-executor "
-        "holds (at most 32 cores, 233.8 GiB per pod)"
+        f"holds (at most 32 cores, {room / 1024:.1f} GiB per pod)"
     )
+    assert "m per pod" not in line
 
 
 # --- config namespaces and aws: keys

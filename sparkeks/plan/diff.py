@@ -95,7 +95,8 @@ def _helm_values(text: str, path: str, side: str) -> Any:
     try:
         return yamlio.load(text)
     except yaml.YAMLError as err:
-        raise PlanDiffError(f"{side}: {path}: not valid YAML: {getattr(err, 'problem', None) or err}") from None
+        reason = (getattr(err, "problem", None) or str(err)).splitlines()[0]
+        raise PlanDiffError(f"{side}: {path}: not valid YAML: {reason}") from None
 
 
 def _secret_paths(inputs: dict[str, Any]) -> list[str]:

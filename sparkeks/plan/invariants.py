@@ -27,7 +27,7 @@ def dr_problems(stack: str, config_raw: dict[str, str], secret_keys: list[str], 
     if not isinstance(dr, dict) or not isinstance(dr.get("primaryStack"), str):
         return []
     primary = dr["primaryStack"].rsplit("/", 1)[-1]
-    if not STACK_NAME.match(primary) or not (project_dir / "stacks" / f"Pulumi.{primary}.yaml").is_file():
+    if primary == stack or not STACK_NAME.match(primary) or not (project_dir / "stacks" / f"Pulumi.{primary}.yaml").is_file():
         return []
     try:
         config = load_stack_config(stack, config_raw, secret_keys)
