@@ -335,4 +335,4 @@ def test_diff_exits_0_1_or_2(tmp_path_factory, base, head, helm):
         lines = err.splitlines()
         assert lines
         for line in lines:
-            assert re.match(rf"^(base|head): {re.escape(str(root))}/(base|head)\S*: \S", line), line
+            assert re.match(rf"^(sparkeks diff: )?(base|head): {re.escape(str(root))}/(base|head)\S*: \S", line), line

@@ -159,6 +159,8 @@ def load_stack_config(stack: str, raw: Mapping[str, Any], secret_keys: Collectio
                     f"{stack_file(stack)}: {key_part(full_key)}: [secret]: is not a secret setting and would be stored in clear; "
                     f"set it without --secret (settings that take secrets: {', '.join(sorted(allowed_secrets)) or 'none yet'})"
                 )
+                # Its value stands for ciphertext the plan cannot read: checking it would only print the stand-in.
+                del data[name]
     region = REGIONS.get(data.get("region", ""))
     if "region" not in data:
         problems.append(f"{stack_file(stack)}: aws:region: (missing): is required, e.g. `pulumi config set aws:region us-east-1`")

@@ -80,10 +80,15 @@ def _load_plan(directory: Path, side: str) -> dict[str, Any]:
         raise PlanDiffError(f"{side}: {inventory}: not valid JSON ({err}); write it with `python -m sparkeks plan`") from None
     resources = plan.get("resources") if isinstance(plan, dict) else None
     well_formed = isinstance(resources, list) and all(
-        isinstance(r, dict) and isinstance(r.get("type"), str) and isinstance(r.get("name"), str) for r in resources
+        isinstance(r, dict)
+        and isinstance(r.get("type"), str)
+        and isinstance(r.get("name"), str)
+        and isinstance(r.get("inputs", {}), dict)
+        and isinstance(r.get("options", {}), dict)
+        for r in resources
     )
     if not well_formed or not isinstance(plan.get("stack"), str):
-        raise PlanDiffError(f"{side}: {inventory}: resources: not an offline plan's inventory (stack, resources[] with type and name)")
+        raise PlanDiffError(f"{side}: {inventory}: resources: not an offline plan's inventory (stack, resources[] with type, name and mappings of inputs and options)")
     return plan
 
 
@@ -110,7 +115,7 @@ def diff_plans(base_dir: Path, head_dir: Path) -> PlanDiff:
     diff = PlanDiff(stack=head["stack"])
     diff.added = sorted(set(after) - set(before))
     diff.removed = sorted(set(before) - set(after))
-    diff.inputs = {ref: after[ref].get("inputs") for ref in diff.added} | {ref: before[ref].get("inputs") for ref in diff.removed}
+    diff.inputs = {ref: after[ref].get("inputs") or {} for ref in diff.added} | {ref: before[ref].get("inputs") or {} for ref in diff.removed}
 
     # A secret's value never reaches the plan; the fingerprint of its ciphertext does (see runner.py).
     # A plan written before fingerprints were recorded has no "secrets": nothing to compare against.
@@ -118,13 +123,13 @@ def diff_plans(base_dir: Path, head_dir: Path) -> PlanDiff:
         old_secrets, new_secrets = base["secrets"], head["secrets"]
         diff.secrets = sorted(k for k in set(old_secrets) | set(new_secrets) if old_secrets.get(k) != new_secrets.get(k))
     for ref in sorted(set(before) & set(after)):
-        changes = compare(before[ref].get("inputs"), after[ref].get("inputs"))
+        changes = compare(before[ref].get("inputs") or {}, after[ref].get("inputs") or {})
         changes += [(f"(options) {p}", o, n) for p, o, n in compare(before[ref].get("options"), after[ref].get("options"))]
         if set(after[ref].get("secretConfig", [])) & set(diff.secrets):
             unchanged = {p for p, _, _ in changes}
             changes += [(p, SECRET, SECRET) for p in _secret_paths(after[ref].get("inputs") or {}) if p not in unchanged]
         if changes:
-            diff.changed.append(ResourceDiff(ref, sorted(changes, key=lambda c: c[0]), before[ref].get("inputs"), after[ref].get("inputs")))
+            diff.changed.append(ResourceDiff(ref, sorted(changes, key=lambda c: c[0]), before[ref].get("inputs") or {}, after[ref].get("inputs") or {}))
     diff.outputs = compare(base.get("outputs", {}), head.get("outputs", {}))
 
     old_manifests, new_manifests = _files(base_dir / "manifests", "base"), _files(head_dir / "manifests", "head")
