@@ -73,7 +73,7 @@ def test_a_job_larger_than_the_team_quota_is_warned_about_with_figures(tmp_path)
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if "warning" in line]
     assert warnings == [
-        f"{path}: executor.instances: 1000: warning: 1000 executors (3.8 CPUs, 17 GiB each) and the driver ask for 3801.8 CPUs "
+        f"{path}: executor.instances: 1000: warning: 1000 executors (4 CPUs, 17 GiB each) and the driver ask for 4001.8 CPUs "
         "and 16.6 TiB; team ml-platform's quota is 800 CPUs and 3.1 TiB, so at most 187 executors run at once"
     ]
 
