@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 
-.PHONY: help doctor venv tools pyspark plan test fuzz bench bench-packing reference clean
+.PHONY: help doctor venv tools pyspark plan test fuzz bench bench-packing reference clean versions
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ bench: venv ## benchmark the offline plan against a flat program (the floor)
 
 bench-packing: venv ## CPU and memory share the reference executor shapes use, before and after fit
 	$(PY) bench/packing.py
+
+versions: venv ## pinned versions with end of life and advisories; exit 1 when a pin is out of policy
+	$(PY) -m sparkeks versions --check
 
 reference: venv ## print the stack config reference table
 	$(PY) -m sparkeks config-reference

@@ -315,6 +315,9 @@ def build_parser(prog: str = "sparkeks") -> argparse.ArgumentParser:
     from sparkeks.images_cli import register as register_images
 
     register_images(commands)
+    from sparkeks.versions_cli import register as register_versions
+
+    register_versions(commands)
     return parser
 
 
