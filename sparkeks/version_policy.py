@@ -205,25 +205,21 @@ def evaluate(on: dt.date | None = None, path: Path = SUPPORT_FILE) -> SupportRep
 
 
 def _judge(row: Row, on: dt.date, waivers: list[Waiver]) -> None:
-    def waiver(kind: str, key: str) -> Waiver | None:
-        return next((w for w in waivers if w.component == row.component and w.kind == kind and w.line == key), None)
+    """Record each failure on `row`, unless an unexpired waiver for exactly that failure accepts it."""
+
+    def accept_or_fail(kind: str, key: str, problem: str) -> None:
+        accepted = next((w for w in waivers if w.component == row.component and w.kind == kind and w.line == key), None)
+        if accepted is None:
+            row.problems.append(problem)
+        elif accepted.expires < on:
+            row.problems.append(f"{problem}; its waiver expired {accepted.expires.isoformat()}")
+        else:
+            row.waived.append(accepted)
 
     if row.end_of_life is not None and row.end_of_life <= on:
-        accepted = waiver("endOfLife", row.line)
-        if accepted is None:
-            row.problems.append(f"past end of life since {row.end_of_life.isoformat()}")
-        elif accepted.expires < on:
-            row.problems.append(f"past end of life since {row.end_of_life.isoformat()}; its waiver expired {accepted.expires.isoformat()}")
-        else:
-            row.waived.append(accepted)
+        accept_or_fail("endOfLife", row.line, f"past end of life since {row.end_of_life.isoformat()}")
     for advisory in row.advisories:
-        accepted = waiver("advisory", advisory.id)
-        if accepted is None:
-            row.problems.append(f"{advisory.id} (fixed in {advisory.fixed_in})")
-        elif accepted.expires < on:
-            row.problems.append(f"{advisory.id} (fixed in {advisory.fixed_in}); its waiver expired {accepted.expires.isoformat()}")
-        else:
-            row.waived.append(accepted)
+        accept_or_fail("advisory", advisory.id, f"{advisory.id} (fixed in {advisory.fixed_in})")
 
 
 def _cell(value: str) -> str:
