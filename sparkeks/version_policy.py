@@ -49,6 +49,7 @@ PINNED: dict[str, Callable[[], list[tuple[str, str]]]] = {
     "kube-prometheus-stack": _single("KUBE_PROMETHEUS_STACK_VERSION"),
     "loki": _single("LOKI_VERSION"),
     "fluent-bit": _single("FLUENT_BIT_VERSION"),
+    "opencost": _single("OPENCOST_VERSION"),
 }
 # versions.py constants that are pins of a component above (the default Kubernetes minor is one of its lines).
 PIN_CONSTANTS = {
@@ -60,6 +61,7 @@ PIN_CONSTANTS = {
     "KUBE_PROMETHEUS_STACK_VERSION": "kube-prometheus-stack",
     "LOKI_VERSION": "loki",
     "FLUENT_BIT_VERSION": "fluent-bit",
+    "OPENCOST_VERSION": "opencost",
 }
 
 
