@@ -107,7 +107,7 @@ def test_check_fails_on_an_advisory_without_a_waiver_and_passes_with_one(tmp_pat
     row = next(r for r in evaluate(dt.date(2026, 11, 29), path).rows if r.component == "karpenter")
     assert row.problems == [] and row.status == "waived until 2026-12-31"
     # The acceptance ends on its date.
-    assert evaluate(dt.date(2027, 1, 1), path).failures == [
+    assert [f for f in evaluate(dt.date(2027, 1, 1), path).failures if f.startswith("karpenter")] == [
         f"karpenter ({versions.KARPENTER_VERSION}): CVE-2099-0001 (fixed in 99.0.0); its waiver expired 2026-12-31"
     ]
 
