@@ -106,6 +106,16 @@ def make_project(root: Path, stacks: dict[str, dict[str, Any]]) -> Path:
     return root
 
 
+def written_plan(tmp_path: Path, name: str, config: dict[str, Any], stack: str = "prod") -> Path:
+    """Plan `config` as `stack` in a throw-away project and write it to `<tmp_path>/plan-<name>` (for diffs)."""
+    from sparkeks.plan.writer import write_plan
+
+    project = make_project(tmp_path / f"project-{name}", {stack: config})
+    out = tmp_path / f"plan-{name}"
+    write_plan(run_plan(stack, project), out)
+    return out
+
+
 def with_overrides(base: dict[str, Any], **sections: dict[str, Any]) -> dict[str, Any]:
     """Copy of a stack config with `spark-on-eks:<section>` keys merged (one level deep)."""
     config = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items()}

@@ -13,23 +13,17 @@ from sparkeks.cost.dr import emr_monthly
 from sparkeks.cost.estimate import estimate
 from sparkeks.cost.job import executor_options, job_hour_lines
 from sparkeks.plan.runner import PROJECT_ROOT, load_stack, run_plan
-from sparkeks.plan.writer import write_plan
-from tests.conftest import make_project, stack_config, with_overrides
+from tests.conftest import make_project, stack_config, with_overrides, written_plan
 
 HOURS = 730
 ROOT_VOLUME = 100 * 0.08 / HOURS  # a Spark node's 100 GiB gp3 root volume per hour
 
 
-def _plan_dir(tmp_path, name, config):
-    project = make_project(tmp_path / f"project-{name}", {"prod": config})
-    out = tmp_path / f"plan-{name}"
-    write_plan(run_plan("prod", project), out)
-    return out
 
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
-    return _plan_dir(tmp_path_factory.mktemp("base"), "base", stack_config("prod"))
+    return written_plan(tmp_path_factory.mktemp("base"), "base", stack_config("prod"))
 
 
 def test_diff_of_a_pool_change_shows_its_cost_delta(base, tmp_path):
@@ -41,7 +35,7 @@ def test_diff_of_a_pool_change_shows_its_cost_delta(base, tmp_path):
     network = dict(config["spark-on-eks:network"])
     network["interfaceEndpoints"] = [*network["interfaceEndpoints"], "logs"]
     config["spark-on-eks:network"] = network
-    head = _plan_dir(tmp_path, "head", config)
+    head = written_plan(tmp_path, "head", config)
     result = subprocess.run([sys.executable, "-m", "sparkeks", "diff", base, head], capture_output=True, text=True, cwd=PROJECT_ROOT)
     assert result.returncode == 0, result.stderr
     report = result.stdout

@@ -12,21 +12,14 @@ from sparkeks.plan.diff import ABSENT, diff_plans, markdown_report
 from sparkeks.plan.policy_diff import policy_changes
 from sparkeks.plan.runner import PROJECT_ROOT, Plan
 from sparkeks.plan.writer import write_plan
-from tests.conftest import with_overrides, make_project, stack_config
+from tests.conftest import stack_config, with_overrides, written_plan
 
 
-def _plan_dir(tmp_path, name, config):
-    from sparkeks.plan.runner import run_plan
-
-    project = make_project(tmp_path / f"project-{name}", {"prod": config})
-    out = tmp_path / f"plan-{name}"
-    write_plan(run_plan("prod", project), out)
-    return out
 
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
-    return _plan_dir(tmp_path_factory.mktemp("base"), "base", stack_config("prod"))
+    return written_plan(tmp_path_factory.mktemp("base"), "base", stack_config("prod"))
 
 
 def _cli(*args):
@@ -46,7 +39,7 @@ def test_a_pool_limit_change_is_exactly_that(base, tmp_path):
     pools = json.loads(json.dumps(config["spark-on-eks:karpenter"]["pools"]))
     pools["executor"]["limits"] = {"cpu": 5000, "memory": "20000Gi"}
     config["spark-on-eks:karpenter"] = {"pools": pools}
-    head = _plan_dir(tmp_path, "head", config)
+    head = written_plan(tmp_path, "head", config)
     diff = diff_plans(base, head)
     assert diff.added == [] and diff.removed == []
     changed = {r.ref: r.changes for r in diff.changed}
@@ -80,7 +73,7 @@ def _section(report: str, title: str) -> list[str]:
 def test_a_new_read_location_names_the_location_first(base, tmp_path):
     config = stack_config("prod")
     config["spark-on-eks:teams"][0]["data"]["read"].append("s3://example-datalake-prod/landing/")
-    report = markdown_report(diff_plans(base, _plan_dir(tmp_path, "read", config)))
+    report = markdown_report(diff_plans(base, written_plan(tmp_path, "read", config)))
     assert report.splitlines()[:5] == [
         "### Offline plan diff: prod",
         "",
@@ -105,7 +98,7 @@ def test_a_new_team_shows_its_access_quota_and_alert_changes(base, tmp_path):
         *config["spark-on-eks:teams"],
         {"name": "finance", "data": {"read": ["s3://example-finance-prod/ledger/"]}, "quota": {"cpu": 64, "memory": "256Gi"}},
     ]
-    head = _plan_dir(tmp_path, "team", config)
+    head = written_plan(tmp_path, "team", config)
     diff = diff_plans(base, head)
     assert diff.removed == []
     assert diff.added and all("finance" in ref for ref in diff.added)
@@ -201,7 +194,7 @@ def test_a_new_team_shows_its_access_quota_and_alert_changes(base, tmp_path):
 def test_a_changed_secret_is_changed_never_shown(base, tmp_path):
     config = stack_config("prod")
     config["spark-on-eks:grafanaAdminPassword"] = {"secure": "v1:bmV3LWNpcGhlcnRleHQtb2YtYS1uZXctcGFzc3dvcmQ="}
-    head = _plan_dir(tmp_path, "secret", config)
+    head = written_plan(tmp_path, "secret", config)
     diff = diff_plans(base, head)
     assert diff.secrets == ["spark-on-eks:grafanaAdminPassword"]
     report = markdown_report(diff)
