@@ -19,6 +19,7 @@ from sparkeks.config.model import POOL_KEYS
 from sparkeks.cost.opencost import cost_model
 from sparkeks.gc_policy import tune_for_program
 from sparkeks.images import registry_host
+from sparkeks.teams.queues import queue_tree
 from sparkeks.versions import SPARK_RUNTIMES
 
 tune_for_program()  # the program run holds its whole resource graph: see sparkeks/gc_policy.py
@@ -203,6 +204,7 @@ if config.teams:
         "spark",
         SparkPlatformArgs(
             teams=config.teams,
+            queues=queue_tree(config),
             cluster_name=cluster_name,
             account_id=account_id,
             region=config.region,
@@ -210,6 +212,7 @@ if config.teams:
             bucket_name=storage.bucket_name,
             provider=cluster.provider,
             batch_scheduler=config.spark.batch_scheduler,
+            preemption_delay=config.spark.preemption_delay,
             network_policies=config.network_policies,
             operator_pod_monitor=config.observability.enabled,
             depends_on=[cluster.system_nodes, karpenter.platform_pool, *monitoring],

@@ -23,7 +23,8 @@ def scaled_team(index: int) -> dict:
             "read": ["s3://example-datalake-prod/curated/"],
             "write": [f"s3://example-datalake-prod/teams/{name}/"],
         },
-        "quota": {"cpu": 64, "memory": "256Gi", "pods": 500},
+        "max": {"cpu": 64, "memory": "256Gi"},
+        "pods": 500,
     }
 
 

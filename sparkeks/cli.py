@@ -305,6 +305,10 @@ def build_parser(prog: str = "sparkeks") -> argparse.ArgumentParser:
     check.add_argument("--today", metavar="YYYY-MM-DD", help=argparse.SUPPRESS)
     check.set_defaults(func=_prices_check)
 
+    from sparkeks.teams.cli import register as register_teams
+
+    register_teams(commands, project)
+
     ref = commands.add_parser(
         "config-reference",
         help="print the stack config reference table (Markdown)",

@@ -62,8 +62,10 @@ AL2023_AMI_ALIAS = "al2023@v20260724"
 SPARK_OPERATOR_VERSION = "2.5.2"
 SPARK_OPERATOR_REPO = "https://kubeflow.github.io/spark-operator"
 
-# Apache YuniKorn (optional batch scheduler). Its chart's own image tags float, so they are pinned here.
-YUNIKORN_VERSION = "1.8.0"
+# Apache YuniKorn, the default batch scheduler; its image tags (scheduler-, admission-, web-<version>) follow it.
+# 1.10.0 or later: every earlier release has two admission-control bypasses (see issue 19).
+# Chart values are checked against the pinned 1.8.0 chart and the upstream chart after it (tests/test_yunikorn_chart.py).
+YUNIKORN_VERSION = "1.10.0"
 YUNIKORN_REPO = "https://apache.github.io/yunikorn-release"
 
 

@@ -221,9 +221,9 @@ def test_platform_pool_limits_below_what_platform_services_request_are_refused(t
     project = make_project(tmp_path / "project", {"prod": config})
     with pytest.raises(PlanError) as err:
         run_plan("prod", project)
-    # Steady platform pods (3.28 CPU, 17.4 GiB with OpenCost) plus the History Servers' quota (2.5 CPU, 15 GiB).
+    # Steady platform pods (3.63 CPU, 19.0 GiB with OpenCost and YuniKorn's three) plus the History Servers' quota (2.5 CPU, 15 GiB).
     assert err.value.lines == [
-        "stacks/Pulumi.prod.yaml: spark-on-eks:karpenter.platform.limits: platform services request 5.78 CPU, 32.4 GiB"
+        "stacks/Pulumi.prod.yaml: spark-on-eks:karpenter.platform.limits: platform services request 6.13 CPU, 34.0 GiB"
         " (History Servers at their quota), more than the platform pool's limits (4 CPU, 16Gi); raise them"
     ]
 
@@ -248,7 +248,7 @@ def test_summary_before_the_platform_image_exists_says_so(monkeypatch, tmp_path)
 
 
 def _teams(n):
-    return [{"name": f"team-{i:03d}", "quota": {"cpu": 64, "memory": "256Gi"}} for i in range(n)]
+    return [{"name": f"team-{i:03d}", "max": {"cpu": 64, "memory": "256Gi"}} for i in range(n)]
 
 
 def _history_memory(view):

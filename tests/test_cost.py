@@ -51,10 +51,10 @@ def test_prod_fixed_monthly_cost_by_component(prod_cost):
     # Three m7i.large system nodes, the node group's first type, on-demand.
     assert _line(prod_cost, "node group")["monthlyUsd"] == round(3 * 0.1008 * HOURS, 2) == 220.75
     assert _line(prod_cost, "root volumes: 3")["monthlyUsd"] == 3 * 50 * 0.08 == 12.00
-    # The platform pods (3.28 CPU, 17.4 GiB requested) fit one m6a.2xlarge, the cheapest platform type that
+    # The platform pods (3.63 CPU, 19.0 GiB requested) fit one m6a.2xlarge, the cheapest platform type that
     # holds them next to the DaemonSets; its 100 GiB gp3 root volume.
     platform = _line(prod_cost, "platform NodePool")
-    assert platform["item"] == "platform NodePool: at least 1 x m6a.2xlarge on-demand (3.28 CPU, 17.4 GiB requested)"
+    assert platform["item"] == "platform NodePool: at least 1 x m6a.2xlarge on-demand (3.63 CPU, 19.0 GiB requested)"
     assert platform["monthlyUsd"] == round(0.3456 * HOURS, 2) == 252.29
     assert _line(prod_cost, "root volumes: 1")["monthlyUsd"] == 100 * 0.08 == 8.00
     # A NAT gateway per zone.

@@ -43,18 +43,30 @@ def test_a_pool_limit_change_is_exactly_that(base, tmp_path):
     diff = diff_plans(base, head)
     assert diff.added == [] and diff.removed == []
     changed = {r.ref: r.changes for r in diff.changed}
+    # analytics states no max, so its ceiling (queue max and ResourceQuota) follows the stack's capacity.
     assert set(changed) == {
         "kubernetes:karpenter.sh/v1:NodePool::karpenter-pool-spark-executor",
         "kubernetes:karpenter.sh/v1:NodePool::karpenter-pool-spark-executor-on-demand",
+        "kubernetes:core/v1:ResourceQuota::team-analytics-resourcequota-spark-team",
+        "kubernetes:helm.sh/v3:Release::spark-yunikorn",
     }
+    assert changed["kubernetes:core/v1:ResourceQuota::team-analytics-resourcequota-spark-team"] == [
+        ("spec.hard.limits.memory", "22048Gi", "26048Gi"),
+        ("spec.hard.requests.cpu", "5512", "6512"),
+        ("spec.hard.requests.memory", "22048Gi", "26048Gi"),
+    ]
     assert changed["kubernetes:karpenter.sh/v1:NodePool::karpenter-pool-spark-executor"] == [
         ("spec.limits.cpu", "4000", "5000"),
         ("spec.limits.memory", "16000Gi", "20000Gi"),
     ]
-    assert set(diff.manifests) == {"nodepool.spark-executor.yaml", "nodepool.spark-executor-on-demand.yaml"}
-    assert diff.helm == {}
+    assert set(diff.manifests) == {
+        "nodepool.spark-executor.yaml",
+        "nodepool.spark-executor-on-demand.yaml",
+        "resourcequota.analytics.spark-team.yaml",
+    }
+    assert list(diff.helm) == ["yunikorn"]
     report = markdown_report(diff)
-    assert "**0 to add, 2 to change, 0 to remove (2 Kubernetes manifests differ).**" in report
+    assert "**0 to add, 4 to change, 0 to remove (3 Kubernetes manifests, 1 Helm releases differ).**" in report
     assert '| `spec.limits.cpu` | `"4000"` | `"5000"` |' in report
     assert _cli(base, head, "--exit-code").returncode == 1
 
@@ -96,7 +108,7 @@ def test_a_new_team_shows_its_access_quota_and_alert_changes(base, tmp_path):
     config = stack_config("prod")
     config["spark-on-eks:teams"] = [
         *config["spark-on-eks:teams"],
-        {"name": "finance", "data": {"read": ["s3://example-finance-prod/ledger/"]}, "quota": {"cpu": 64, "memory": "256Gi"}},
+        {"name": "finance", "data": {"read": ["s3://example-finance-prod/ledger/"]}, "max": {"cpu": 64, "memory": "256Gi"}},
     ]
     head = written_plan(tmp_path, "team", config)
     diff = diff_plans(base, head)
@@ -113,11 +125,12 @@ def test_a_new_team_shows_its_access_quota_and_alert_changes(base, tmp_path):
         "kubernetes:helm.sh/v3:Release::spark-operator",
         # The new team's log tenant (Fluent Bit) and its Loki data source (Grafana).
         "kubernetes:helm.sh/v3:Release::observability-fluent-bit",
+        "kubernetes:helm.sh/v3:Release::spark-yunikorn",  # a queue for the new team
         "kubernetes:helm.sh/v3:Release::observability-kube-prometheus-stack",
         "kubernetes:monitoring.coreos.com/v1:PodMonitor::observability-spark-drivers",
         "kubernetes:monitoring.coreos.com/v1:PodMonitor::observability-spark-executors",
     }
-    assert set(diff.helm) == {"spark-operator", "kube-prometheus-stack", "fluent-bit"}
+    assert set(diff.helm) == {"spark-operator", "yunikorn", "kube-prometheus-stack", "fluent-bit"}
     assert ("values.spark.jobNamespaces[+]", ABSENT, "finance") in diff.helm["spark-operator"]
 
     report = markdown_report(diff)

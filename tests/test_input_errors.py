@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from components.spark.teams import limit_range
+from sparkeks.teams.queues import Amount, queue_tree
 from sparkeks.config.loader import ConfigError, load_stack_config
 from sparkeks.plan.runner import PROJECT_ROOT
 from tests.conftest import make_project
@@ -84,10 +85,13 @@ def _team(name: str, **fields) -> dict:
     return {"name": name, **fields}
 
 
-def test_a_small_quota_gets_limits_that_fit_it_not_a_refusal():
-    config = _load({"spark-on-eks:teams": json.dumps([_team("tiny", quota={"cpu": 1, "memory": "1Gi"})])})
-    team = config.teams[0]
-    assert limit_range(team)["spec"]["limits"] == [
+def _limits(config, name: str) -> list[dict]:
+    return limit_range(config.teams[0], queue_tree(config).team(name))["spec"]["limits"]
+
+
+def test_a_small_max_gets_limits_that_fit_it_not_a_refusal():
+    config = _load({"spark-on-eks:teams": json.dumps([_team("tiny", max={"cpu": 1, "memory": "1Gi"})])})
+    assert _limits(config, "tiny") == [
         {
             "type": "Container",
             "defaultRequest": {"cpu": "1", "memory": "1Gi"},
@@ -97,18 +101,46 @@ def test_a_small_quota_gets_limits_that_fit_it_not_a_refusal():
     ]
 
 
-def test_limits_the_user_wrote_are_kept_and_checked_against_the_quota():
+def test_limits_follow_the_max_a_team_gets_by_default_from_its_pools():
+    """No max written: the team's max is what its pools hold, and the LimitRange defaults shrink to it."""
+    pools = {
+        "driver": {"limits": {"cpu": 8, "memory": "16Gi"}, "instanceCpus": [4, 8]},
+        "executor": {"limits": {"cpu": 16, "memory": "48Gi"}},
+    }
     config = _load(
-        {"spark-on-eks:teams": json.dumps([_team("etl", quota={"cpu": 64, "memory": "256Gi"}, limits={"maxCpu": 16})])}
+        {
+            "spark-on-eks:karpenter": json.dumps({"pools": pools}),
+            "spark-on-eks:teams": json.dumps([_team("small", pools=["driver", "executor"])]),
+        }
     )
-    assert limit_range(config.teams[0])["spec"]["limits"][0]["max"] == {"cpu": "16", "memory": "256Gi"}
-    assert _problems({"spark-on-eks:teams": json.dumps([_team("etl", quota={"cpu": 8, "memory": "32Gi"}, limits={"maxCpu": 16})])}) == [
-        "stacks/Pulumi.s.yaml: spark-on-eks:teams[0].limits.maxCpu: 16: is larger than the team quota's cpu 8"
+    assert queue_tree(config).team("small").max == Amount(24, 64 * 1024)
+    assert _limits(config, "small")[0]["max"] == {"cpu": "24", "memory": "64Gi"}
+    assert _problems(
+        {
+            "spark-on-eks:karpenter": json.dumps({"pools": pools}),
+            "spark-on-eks:teams": json.dumps([_team("small", pools=["driver", "executor"], limits={"maxMemory": "128Gi"})]),
+        }
+    ) == ['stacks/Pulumi.s.yaml: spark-on-eks:teams[0].limits.maxMemory: "128Gi": is larger than the team\'s max memory 64Gi']
+
+
+def test_limits_the_user_wrote_are_kept_and_checked_against_the_max():
+    config = _load({"spark-on-eks:teams": json.dumps([_team("etl", max={"cpu": 64, "memory": "256Gi"}, limits={"maxCpu": 16})])})
+    assert _limits(config, "etl")[0]["max"] == {"cpu": "16", "memory": "256Gi"}
+    assert _problems({"spark-on-eks:teams": json.dumps([_team("etl", max={"cpu": 8, "memory": "32Gi"}, limits={"maxCpu": 16})])}) == [
+        "stacks/Pulumi.s.yaml: spark-on-eks:teams[0].limits.maxCpu: 16: is larger than the team's max cpu 8"
     ]
 
 
-def test_a_duplicate_team_is_reported_with_a_small_quota_team():
-    teams = [_team("tiny", quota={"cpu": 1, "memory": "4Gi"}), _team("tiny", quota={"cpu": 1, "memory": "4Gi"})]
+def test_a_default_request_above_a_written_maximum_names_where_the_maximum_came_from():
+    team = _team("etl", max={"cpu": 2, "memory": "8Gi"}, limits={"defaultCpu": "4"})
+    assert _problems({"spark-on-eks:teams": json.dumps([team])}) == [
+        'stacks/Pulumi.s.yaml: spark-on-eks:teams[0].limits.defaultCpu: "4": is larger than limits.maxCpu 2: not set in this file, '
+        "so the team's max cpu"
+    ]
+
+
+def test_a_duplicate_team_is_reported_with_a_small_max_team():
+    teams = [_team("tiny", max={"cpu": 1, "memory": "4Gi"}), _team("tiny", max={"cpu": 1, "memory": "4Gi"})]
     assert _problems({"spark-on-eks:teams": json.dumps(teams)}) == [
         'stacks/Pulumi.s.yaml: spark-on-eks:teams: ["tiny", "tiny"]: team \'tiny\' is declared twice'
     ]
@@ -116,9 +148,9 @@ def test_a_duplicate_team_is_reported_with_a_small_quota_team():
 
 def test_every_independent_problem_of_a_file_is_reported_at_once():
     teams = [
-        _team("analytics", quota={"cpu": 8, "memory": "32Gi"}, limits={"maxCpu": 16}),
-        _team("analytics", quota={"cpu": 8, "memory": "32Gi"}),
-        _team("ml", quota={"cpu": "lots", "memory": "32Gi"}),
+        _team("analytics", max={"cpu": 8, "memory": "32Gi"}, limits={"maxCpu": 16}),
+        _team("analytics", max={"cpu": 8, "memory": "32Gi"}),
+        _team("ml", max={"cpu": "lots", "memory": "32Gi"}),
     ]
     problems = _problems(
         {
@@ -131,8 +163,8 @@ def test_every_independent_problem_of_a_file_is_reported_at_once():
     assert sorted(problems) == sorted(
         [
             'stacks/Pulumi.s.yaml: spark-on-eks:teams: ["analytics", "analytics", "ml"]: team \'analytics\' is declared twice',
-            "stacks/Pulumi.s.yaml: spark-on-eks:teams[0].limits.maxCpu: 16: is larger than the team quota's cpu 8",
-            'stacks/Pulumi.s.yaml: spark-on-eks:teams[2].quota.cpu: "lots": must be a whole number',
+            "stacks/Pulumi.s.yaml: spark-on-eks:teams[0].limits.maxCpu: 16: is larger than the team's max cpu 8",
+            'stacks/Pulumi.s.yaml: spark-on-eks:teams[2].max.cpu: "lots": must be a whole number',
             "stacks/Pulumi.s.yaml: spark-on-eks:network.natStrategy: \"perzone\": must be one of 'perZone', 'single' or 'none'",
             "stacks/Pulumi.s.yaml: spark-on-eks:spark.forceDestroyBuckets: true: prod never lets `pulumi destroy` delete bucket contents",
         ]
@@ -144,9 +176,9 @@ def test_every_independent_problem_of_a_file_is_reported_at_once():
 _DUPLICATE_TEAMS = """config:
   aws:region: us-east-1
   spark-on-eks:teams:
-    - {name: analytics, quota: {cpu: 64, memory: 256Gi}}
+    - {name: analytics, max: {cpu: 64, memory: 256Gi}}
   spark-on-eks:teams:
-    - {name: ml, quota: {cpu: 64, memory: 256Gi}}
+    - {name: ml, max: {cpu: 64, memory: 256Gi}}
 """
 
 
@@ -172,7 +204,7 @@ def _plan_lines(tmp_path: Path, text: str) -> list[str]:
         _DUPLICATE_TEAMS,
         "config:\n  aws:region: us-east-1\n  spark-on-ek:environment: prod\n",
         "config:\n  aws:region: us-east-1\n  spark-on-eks:historyServer: {heap: '2048'}\n",
-        "config:\n  aws:region: us-east-1\n  spark-on-eks:teams: [{name: analytics, quota: {cpu: 64, memory: 512GB}}]\n",
+        "config:\n  aws:region: us-east-1\n  spark-on-eks:teams: [{name: analytics, max: {cpu: 64, memory: 512GB}}]\n",
     ],
 )
 def test_the_readme_shows_the_lines_the_code_prints(tmp_path, text):

@@ -62,7 +62,7 @@ def test_memory_below_the_floor_is_refused(tmp_path, part, memory, expected):
 # --- a job bigger than its team: a warning with the figures, the job still renders
 
 
-def test_a_job_larger_than_the_team_quota_is_warned_about_with_figures(tmp_path):
+def test_a_job_larger_than_the_team_max_is_warned_about_with_figures(tmp_path):
     path = _spec(tmp_path, team="ml-platform", executor={"instances": 1000, "cores": 4, "memory": "14g"})
     result = subprocess.run(
         [sys.executable, "-m", "sparkeks", "job", str(path), "--account-id", "111122223333", "--out", str(tmp_path / "app.yaml")],
@@ -74,11 +74,33 @@ def test_a_job_larger_than_the_team_quota_is_warned_about_with_figures(tmp_path)
     warnings = [line for line in result.stderr.splitlines() if "warning" in line]
     assert warnings == [
         f"{path}: executor.instances: 1000: warning: 1000 executors (4 CPUs, 17 GiB each) and the driver ask for 4001.8 CPUs "
-        "and 16.6 TiB; team ml-platform's quota is 800 CPUs and 3.1 TiB, so at most 187 executors run at once"
+        "and 16.6 TiB; team ml-platform's max (its ResourceQuota) is 2400 CPUs and 9.4 TiB, so at most 564 executors run at once"
     ]
 
 
-def test_a_job_within_the_quota_has_no_warning(tmp_path):
+def test_a_job_beyond_the_guaranteed_share_is_told_its_extra_executors_are_borrowed(tmp_path):
+    """ml-platform in prod: guaranteed 1200 CPUs, max 2400. 400 executors of 4 CPUs fit the max but not
+    the guarantee: the ones past the guarantee run on lent capacity that preemption takes back."""
+    path = _spec(tmp_path, team="ml-platform", executor={"instances": 400, "cores": 4, "memory": "14g"})
+    job = render_spec_file(path, project_dir=PROJECT_ROOT, account_id="111122223333")
+    assert job.warnings == [
+        f"{path}: executor.instances: 400: warning: 400 executors (4 CPUs, 17 GiB each) and the driver ask for 1601.8 CPUs "
+        "and 6.7 TiB; team ml-platform's guaranteed share is 1200 CPUs and 4.7 TiB, so executors beyond 281 run on idle "
+        "capacity lent by other teams and are preempted when those teams need it"
+    ]
+
+
+def test_without_yunikorn_only_the_hard_max_is_warned_about(tmp_path):
+    config = stack_config("prod")
+    config["spark-on-eks:spark"] = {**config.get("spark-on-eks:spark", {}), "batchScheduler": "none"}
+    for team in config["spark-on-eks:teams"]:
+        team.pop("guaranteed", None)
+    project = make_project(tmp_path / "project", {"prod": config})
+    path = _spec(tmp_path, team="ml-platform", executor={"instances": 400, "cores": 4, "memory": "14g"})
+    assert render_spec_file(path, project_dir=project, account_id="111122223333").warnings == []
+
+
+def test_a_job_within_the_guaranteed_share_has_no_warning(tmp_path):
     path = _spec(tmp_path)
     job = render_spec_file(path, project_dir=PROJECT_ROOT, account_id="111122223333")
     assert job.warnings == []
@@ -90,7 +112,7 @@ def test_a_job_within_the_quota_has_no_warning(tmp_path):
 @pytest.fixture
 def small_team_project(tmp_path):
     config = stack_config("prod")
-    config["spark-on-eks:teams"] = [{"name": "analytics", "quota": {"cpu": 16, "memory": "64Gi"}}]
+    config["spark-on-eks:teams"] = [{"name": "analytics", "max": {"cpu": 16, "memory": "64Gi"}}]
     return make_project(tmp_path / "project", {"prod": config})
 
 
@@ -98,13 +120,13 @@ def test_a_limit_the_user_never_wrote_is_named_as_a_default(tmp_path, small_team
     path = _spec(tmp_path, executor={"instances": 2, "cores": 24, "memory": "14g"})
     assert _problems(path, small_team_project) == [
         f"{path}: executor.cores: 24: more than team analytics allows per container "
-        "(limits.maxCpu 16: not set in stacks/Pulumi.prod.yaml, so the quota's cpu)"
+        "(limits.maxCpu 16: not set in stacks/Pulumi.prod.yaml, so the team's max cpu)"
     ]
 
 
 def test_a_limit_the_user_wrote_is_named_as_theirs(tmp_path):
     config = stack_config("prod")
-    config["spark-on-eks:teams"] = [{"name": "analytics", "quota": {"cpu": 64, "memory": "256Gi"}, "limits": {"maxCpu": 8}}]
+    config["spark-on-eks:teams"] = [{"name": "analytics", "max": {"cpu": 64, "memory": "256Gi"}, "limits": {"maxCpu": 8}}]
     project = make_project(tmp_path / "project", {"prod": config})
     path = _spec(tmp_path, executor={"instances": 2, "cores": 16, "memory": "14g"})
     assert _problems(path, project) == [f"{path}: executor.cores: 16: more than team analytics allows per container (limits.maxCpu 8)"]

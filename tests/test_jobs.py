@@ -125,7 +125,14 @@ def test_the_users_yarn_job_300_executors_4_cores_14g():
 def test_drivers_are_never_disrupted_and_outrank_executors():
     spec = _render(PROJECT_ROOT / "examples" / "spark-3.5-etl.yaml")["spec"]
     driver, executor = spec["driver"], spec["executor"]
-    assert driver["annotations"] == {"karpenter.sh/do-not-disrupt": "true"}
+    # Neither Karpenter (node disruption) nor YuniKorn (queue preemption) takes a running driver.
+    assert driver["annotations"] == {
+        "karpenter.sh/do-not-disrupt": "true",
+        "yunikorn.apache.org/allow-preemption": "false",
+        "yunikorn.apache.org/schedulingPolicyParameters": "placeholderTimeoutInSeconds=600 gangSchedulingStyle=Soft",
+    }
+    assert "annotations" not in executor
+    assert (spec["batchScheduler"], spec["batchSchedulerOptions"]) == ("yunikorn", {"queue": "root.data.analytics"})
     assert driver["nodeSelector"] == {"spark-on-eks.io/pool": "spark-driver"}
     assert driver["tolerations"] == [{"key": "spark-on-eks.io/pool", "operator": "Equal", "value": "spark-driver", "effect": "NoSchedule"}]
     assert (driver["priorityClassName"], executor["priorityClassName"]) == ("spark-driver", "spark-executor")

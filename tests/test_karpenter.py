@@ -14,7 +14,7 @@ from sparkeks.config.model import SparkPoolsConfig
 from sparkeks.instances import FAMILIES
 from sparkeks.plan.writer import HELM_RELEASE
 from sparkeks.spark.defaults import EXECUTOR_IDLE_TIMEOUT_SECONDS
-from tests.conftest import PRIVATE_NETWORK, schemas_dir
+from tests.conftest import PRIVATE_NETWORK, schemas_dir, stack_config
 
 POLICY = "aws:iam/policy:Policy"
 ROLE = "aws:iam/role:Role"
@@ -311,7 +311,7 @@ def test_pools_run_in_the_spark_zones_only(prod, plan_variant):
 
 
 def test_a_pool_can_narrow_its_zones_further(plan_variant):
-    pools = {"executorNvme": {"zones": ["us-east-1c"], "limits": {"cpu": 100, "memory": "400Gi"}}}
+    pools = {**stack_config("prod")["spark-on-eks:karpenter"]["pools"], "executorNvme": {"zones": ["us-east-1c"], "limits": {"cpu": 1000, "memory": "4000Gi"}}}
     view = plan_variant("prod", karpenter={"pools": pools})
     assert _requirements(_spec(view, "spark-executor-nvme"))["topology.kubernetes.io/zone"] == ["us-east-1c"]
     assert _requirements(_spec(view, "spark-executor"))["topology.kubernetes.io/zone"] == ["us-east-1a", "us-east-1b", "us-east-1c"]

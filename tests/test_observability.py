@@ -295,7 +295,7 @@ def test_datasources_are_provisioned_for_loki_and_optionally_tempo(prod, plan_va
 
 def test_observability_can_be_turned_off(plan_variant):
     view = plan_variant("dev", observability={"enabled": False})
-    assert {r["inputs"]["name"] for r in view.of_type(HELM_RELEASE)} == {"karpenter-crd", "karpenter", "spark-operator"}
+    assert {r["inputs"]["name"] for r in view.of_type(HELM_RELEASE)} == {"karpenter-crd", "karpenter", "spark-operator", "yunikorn"}
     assert "serviceMonitor" not in _values(view, "karpenter")
 
 

@@ -38,7 +38,7 @@ def _job_problems(path: Path, project: Path = PROJECT_ROOT) -> list[str]:
 
 def test_a_second_teams_block_in_a_stack_file_is_refused_with_its_line(tmp_path):
     text = (PROJECT_ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
-    text += "  spark-on-eks:teams:\n    - {name: late, quota: {cpu: 8, memory: 32Gi}}\n"
+    text += "  spark-on-eks:teams:\n    - {name: late, max: {cpu: 8, memory: 32Gi}}\n"
     first = next(i for i, line in enumerate(text.splitlines(), 1) if line.startswith("  spark-on-eks:teams:"))
     last = len(text.splitlines()) - 1
     project = make_project(tmp_path / "p", {})
@@ -270,8 +270,8 @@ def test_the_plan_stops_on_a_rendered_quantity_the_api_server_refuses(tmp_path, 
 
     real = teams.limit_range
 
-    def broken(team):
-        manifest = real(team)
+    def broken(team, queue):
+        manifest = real(team, queue)
         manifest["spec"]["limits"][0]["max"]["cpu"] = "thirty-two"
         return manifest
 

@@ -103,7 +103,6 @@ CHART_IMAGES: dict[str, tuple[ChartImage, ...]] = {
     ),
     "yunikorn": _images(
         ("image", "docker.io", "apache/yunikorn", True),
-        ("pluginImage", "docker.io", "apache/yunikorn", True),
         ("admissionController.image", "docker.io", "apache/yunikorn", True),
         ("web.image", "docker.io", "apache/yunikorn", True),
     ),

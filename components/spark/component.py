@@ -17,6 +17,7 @@ from components.spark.values import operator_values, yunikorn_values
 from sparkeks import versions
 from sparkeks.config.model import TeamConfig
 from sparkeks.spark.layout import event_log_prefix, fallback_prefix, s3a
+from sparkeks.teams.queues import QueueTree, TeamQueue
 
 OPERATOR_NAMESPACE = "spark-operator"
 YUNIKORN_NAMESPACE = "yunikorn"
@@ -25,6 +26,8 @@ YUNIKORN_NAMESPACE = "yunikorn"
 @dataclass(frozen=True)
 class SparkTeamArgs:
     team: TeamConfig
+    queue: TeamQueue
+    batch_scheduler: str
     cluster_name: str
     account_id: str
     region: str
@@ -37,7 +40,7 @@ class SparkTeamArgs:
 
 class SparkTeam(pulumi.ComponentResource):
     """A team: namespace, `spark` ServiceAccount with a driver Role, an IAM role through Pod Identity,
-    quota, limits, and optionally NetworkPolicies."""
+    a ResourceQuota at its queue's max, limits, and optionally NetworkPolicies."""
 
     role_arn: pulumi.Output[str]
 
@@ -68,14 +71,14 @@ class SparkTeam(pulumi.ComponentResource):
         )
 
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=args.depends_on)
-        ns = kubernetes_object(f"{name}-namespace", team_objects.namespace(team), k8s_opts)
+        ns = kubernetes_object(f"{name}-namespace", team_objects.namespace(team, args.queue if args.batch_scheduler == "yunikorn" else None), k8s_opts)
         in_ns = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns])
         objects = [
             team_objects.service_account(team),
             team_objects.driver_role(team),
             team_objects.driver_role_binding(team),
-            team_objects.resource_quota(team),
-            team_objects.limit_range(team),
+            team_objects.resource_quota(team, args.queue),
+            team_objects.limit_range(team, args.queue),
             team_objects.platform_config_map(
                 team,
                 {
@@ -99,13 +102,15 @@ class SparkTeam(pulumi.ComponentResource):
 @dataclass(frozen=True)
 class SparkPlatformArgs:
     teams: list[TeamConfig]
+    queues: QueueTree
     cluster_name: str
     account_id: str
     region: str
     partition: str
     bucket_name: pulumi.Input[str]
     provider: k8s.Provider
-    batch_scheduler: str = "none"
+    batch_scheduler: str = "yunikorn"
+    preemption_delay: str = "2m"
     network_policies: bool = False
     operator_pod_monitor: bool = False
     depends_on: list[pulumi.Resource] = field(default_factory=list)
@@ -118,7 +123,13 @@ class SparkPlatform(pulumi.ComponentResource):
         super().__init__("spark-on-eks:spark:SparkPlatform", name, None, opts)
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=args.depends_on)
 
-        for manifest in team_objects.priority_classes() + team_objects.pool_access_policy():
+        # A PriorityClass's value and preemptionPolicy are immutable: switching the batch scheduler replaces it.
+        immutable = pulumi.ResourceOptions.merge(
+            k8s_opts, pulumi.ResourceOptions(replace_on_changes=["preemptionPolicy", "value"], delete_before_replace=True)
+        )
+        for manifest in team_objects.priority_classes(args.batch_scheduler):
+            kubernetes_object(f"{name}-{manifest['kind'].lower()}-{manifest['metadata']['name']}", manifest, immutable)
+        for manifest in team_objects.pool_access_policy():
             kubernetes_object(f"{name}-{manifest['kind'].lower()}-{manifest['metadata']['name']}", manifest, k8s_opts)
 
         teams = [
@@ -126,6 +137,8 @@ class SparkPlatform(pulumi.ComponentResource):
                 f"team-{team.name}",
                 SparkTeamArgs(
                     team=team,
+                    queue=args.queues.team(team.name),
+                    batch_scheduler=args.batch_scheduler,
                     cluster_name=args.cluster_name,
                     account_id=args.account_id,
                     region=args.region,
@@ -154,7 +167,7 @@ class SparkPlatform(pulumi.ComponentResource):
                     version=versions.YUNIKORN_VERSION,
                     repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.YUNIKORN_REPO),
                     namespace=YUNIKORN_NAMESPACE,
-                    values=yunikorn_values(args.teams),
+                    values=yunikorn_values(args.queues, preemption_delay=args.preemption_delay),
                     opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[yk_ns, *args.depends_on]),
                 )
             )

@@ -6,6 +6,8 @@ from typing import Any
 
 from components.karpenter.nodes import POOL_LABEL, POOL_NAMES
 from sparkeks.config.model import TeamConfig
+from sparkeks.spark.scheduling import ALLOW_PREEMPTION_ANNOTATION, PARENT_QUEUE_ANNOTATION
+from sparkeks.teams.queues import TeamQueue, team_limits
 
 TEAM_LABEL = "spark-on-eks.io/team"
 ALLOWED_POOLS_ANNOTATION = "spark-on-eks.io/allowed-pools"
@@ -20,7 +22,11 @@ def allowed_pools(team: TeamConfig) -> list[str]:
     return [POOL_NAMES[p] for p in team.pools]
 
 
-def namespace(team: TeamConfig) -> dict[str, Any]:
+def namespace(team: TeamConfig, queue: TeamQueue | None = None) -> dict[str, Any]:
+    """`queue` when YuniKorn places the team's applications: a team in an organisation names its parent queue."""
+    annotations = {ALLOWED_POOLS_ANNOTATION: ",".join(allowed_pools(team))}
+    if queue is not None and queue.org is not None:
+        annotations[PARENT_QUEUE_ANNOTATION] = f"root.{queue.org}"
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
@@ -32,7 +38,7 @@ def namespace(team: TeamConfig) -> dict[str, Any]:
                 "pod-security.kubernetes.io/enforce": "baseline",
                 "pod-security.kubernetes.io/warn": "restricted",
             },
-            "annotations": {ALLOWED_POOLS_ANNOTATION: ",".join(allowed_pools(team))},
+            "annotations": annotations,
         },
     }
 
@@ -67,25 +73,26 @@ def driver_role_binding(team: TeamConfig) -> dict[str, Any]:
     }
 
 
-def resource_quota(team: TeamConfig) -> dict[str, Any]:
-    quota = team.quota
+def resource_quota(team: TeamConfig, queue: TeamQueue) -> dict[str, Any]:
+    """A safety ceiling at the team's max, never its guaranteed share: below max the queue decides."""
+    ceiling = queue.max
     return {
         "apiVersion": "v1",
         "kind": "ResourceQuota",
         "metadata": {"name": "spark-team", "namespace": team.name, "labels": {TEAM_LABEL: team.name}},
         "spec": {
             "hard": {
-                "requests.cpu": str(quota.cpu),
-                "requests.memory": quota.memory,
-                "limits.memory": quota.memory,
-                "pods": str(quota.pods),
+                "requests.cpu": str(ceiling.cpu),
+                "requests.memory": ceiling.memory,
+                "limits.memory": ceiling.memory,
+                "pods": str(team.pods),
             }
         },
     }
 
 
-def limit_range(team: TeamConfig) -> dict[str, Any]:
-    limits = team.container_limits
+def limit_range(team: TeamConfig, queue: TeamQueue) -> dict[str, Any]:
+    limits = team_limits(team, queue)
     return {
         "apiVersion": "v1",
         "kind": "LimitRange",
@@ -144,26 +151,39 @@ def platform_config_map(team: TeamConfig, values: dict[str, Any]) -> dict[str, A
     }
 
 
-def priority_classes() -> list[dict[str, Any]]:
-    """Drivers outrank executors: losing a driver loses the application, losing an executor loses tasks."""
+def priority_classes(batch_scheduler: str) -> list[dict[str, Any]]:
+    """Drivers outrank executors: losing a driver loses the application, losing an executor loses tasks.
+
+    With YuniKorn, drivers opt out of preemption (its admission controller copies the class's annotation
+    onto every driver pod), and executors may preempt: that is how a team below its guaranteed share gets
+    it back from borrowers. YuniKorn lets a request preempt only pods of lower or equal priority, so an
+    executor's request never takes a driver. Without YuniKorn executors only wait for capacity."""
+    elastic = batch_scheduler == "yunikorn"
+    driver: dict[str, Any] = {
+        "apiVersion": "scheduling.k8s.io/v1",
+        "kind": "PriorityClass",
+        "metadata": {"name": DRIVER_PRIORITY},
+        "value": 100000,
+        "globalDefault": False,
+        "preemptionPolicy": "PreemptLowerPriority",
+        "description": "Spark drivers: scheduled before executors, never preempted for another team's guarantee.",
+    }
+    if elastic:
+        driver["metadata"]["annotations"] = {ALLOW_PREEMPTION_ANNOTATION: "false"}
     return [
-        {
-            "apiVersion": "scheduling.k8s.io/v1",
-            "kind": "PriorityClass",
-            "metadata": {"name": DRIVER_PRIORITY},
-            "value": 100000,
-            "globalDefault": False,
-            "preemptionPolicy": "PreemptLowerPriority",
-            "description": "Spark drivers: scheduled before executors, may preempt them.",
-        },
+        driver,
         {
             "apiVersion": "scheduling.k8s.io/v1",
             "kind": "PriorityClass",
             "metadata": {"name": EXECUTOR_PRIORITY},
             "value": 10000,
             "globalDefault": False,
-            "preemptionPolicy": "Never",
-            "description": "Spark executors: wait for capacity instead of preempting other pods.",
+            "preemptionPolicy": "PreemptLowerPriority" if elastic else "Never",
+            "description": (
+                "Spark executors: may take back their team's guaranteed share from borrowers (YuniKorn)."
+                if elastic
+                else "Spark executors: wait for capacity instead of preempting other pods."
+            ),
         },
     ]
 

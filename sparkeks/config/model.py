@@ -49,7 +49,7 @@ from sparkeks.config.karpenter import (  # noqa: F401
 from sparkeks.config.network import NetworkConfig
 from sparkeks.config.observability import LokiConfig, ObservabilityConfig, PrometheusConfig  # noqa: F401
 from sparkeks.config.spark import HistoryServerConfig, SparkPlatformConfig
-from sparkeks.config.teams import POOL_KEYS, RESERVED_NAMESPACES, ContainerLimits, DataAccess, TeamConfig, TeamQuota  # noqa: F401
+from sparkeks.config.teams import POOL_KEYS, RESERVED_NAMESPACES, ContainerLimits, DataAccess, OrgConfig, Share, TeamConfig  # noqa: F401
 
 # The characters AWS allows in tag keys and values (any letter or digit of any script, spaces, _.:/=+-@).
 _TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
@@ -96,8 +96,13 @@ class StackConfig(ConfigModel):
         json_schema_extra={"documented_default": "none (not a DR stack)"},
         description="Makes this stack the DR copy of another: replication from the primary, standby capacity. Written by `sparkeks dr init`.",
     )
+    orgs: list[OrgConfig] = Field(
+        default_factory=list,
+        description="Organisations, like YARN parent queues (`root.<org>`): `name`, `guaranteed` and `max` ({cpu, memory}; max defaults to the stack's Spark capacity). Their teams share their unused capacity first.",
+    )
     teams: list[TeamConfig] = Field(
-        default_factory=list, description="Teams: the replacement for YARN queues. Each gets a namespace, identity, quota and limits."
+        default_factory=list,
+        description="Teams: the replacement for YARN queues. Each gets a namespace, identity, an elastic queue (guaranteed, max), quota and limits.",
     )
 
     @field_validator("allowed_account_ids")
@@ -220,13 +225,12 @@ def _prod_rules(config: StackConfig) -> Iterator[PydanticCustomError]:
         yield problem("prod never lets `pulumi destroy` delete bucket contents", key="spark.forceDestroyBuckets", value=True)
 
 
-@reads("teams", "spark")
-def _guarantees_need_yunikorn(config: StackConfig) -> Iterator[PydanticCustomError]:
-    for index, team in enumerate(config.teams):
-        if team.guaranteed is not None and config.spark.batch_scheduler != "yunikorn":
-            yield problem(
-                "a guaranteed share needs spark.batchScheduler: yunikorn", key=f"teams.{index}.guaranteed", value=team.guaranteed.model_dump()
-            )
+@reads("teams", "orgs", "spark", "karpenter")
+def _team_queues_sound(config: StackConfig) -> Iterator[PydanticCustomError]:
+    from sparkeks.teams.queues import queue_problems
+
+    for found in queue_problems(config):
+        yield problem(found.reason, key=found.key, value=found.value)
 
 
 @reads("karpenter", "network")
@@ -327,7 +331,7 @@ def _pools_hold_a_node(config: StackConfig) -> Iterator[PydanticCustomError]:
 CROSS_CHECKS = [
     _service_cidr_outside_the_vpc,
     _prod_rules,
-    _guarantees_need_yunikorn,
+    _team_queues_sound,
     _pools_in_spark_zones,
     _platform_pool_in_the_network,
     _history_servers_fit_their_quota,

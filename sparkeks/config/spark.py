@@ -12,6 +12,7 @@ from sparkeks.config.base import (
     CpuQuantity,
     Duration,
     bucket_name_problem,
+    duration_seconds,
     problem,
 )
 from sparkeks.config.sizes import SizeError, jvm_heap
@@ -19,7 +20,17 @@ from sparkeks.config.sizes import SizeError, jvm_heap
 
 class SparkPlatformConfig(ConfigModel):
     batch_scheduler: Literal["none", "yunikorn"] = Field(
-        "none", description="`yunikorn` adds the YuniKorn scheduler with a queue per team (gang scheduling, guaranteed shares)."
+        "yunikorn",
+        description="`yunikorn`: elastic team queues (guaranteed shares given back by preemption, idle capacity lent, gang scheduling). "
+        "`none`: hard quotas, no borrowing (each team's max is a fixed ResourceQuota; idle capacity stays idle).",
+    )
+    preemption_delay: Duration = Field(
+        "2m",
+        description="How long a team below its guaranteed share waits before YuniKorn preempts borrowed executors (30s-1h).",
+    )
+    gang_timeout: Duration = Field(
+        "10m",
+        description="How long a job's gang reservation (driver and initial executors) may wait half-placed before it is released (1m-1h).",
     )
     network_policies: bool | None = Field(
         None,
@@ -39,6 +50,20 @@ class SparkPlatformConfig(ConfigModel):
     force_destroy_buckets: bool = Field(
         False, description="Let `pulumi destroy` empty and delete the platform bucket (dev only; refused in prod)."
     )
+
+    @field_validator("preemption_delay")
+    @classmethod
+    def _preemption_delay(cls, value: str) -> str:
+        if not 30 <= duration_seconds(value) <= 3600:
+            raise problem("must be between 30s (executors get to start) and 1h (a guarantee must come back in bounded time)")
+        return value
+
+    @field_validator("gang_timeout")
+    @classmethod
+    def _gang_timeout(cls, value: str) -> str:
+        if not 60 <= duration_seconds(value) <= 3600:
+            raise problem("must be between 1m (Karpenter needs time to add nodes) and 1h")
+        return value
 
     @field_validator("bucket_name")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -30,10 +30,36 @@ class DataAccess(ConfigModel):
     write: list[S3Uri] = Field(default_factory=list, description="S3 locations the team's jobs may read and write.")
 
 
-class TeamQuota(ConfigModel):
-    cpu: int = Field(gt=0, description="vCPUs all the team's pods may request together.")
-    memory: MemoryQuantity = Field(description="Memory all the team's pods may request (and be limited to) together.")
-    pods: int = Field(1000, gt=0, description="Most pods at once.")
+class Share(ConfigModel):
+    """An amount of Spark capacity in CPU and memory (a YuniKorn queue's guaranteed or max resources)."""
+
+    cpu: int = Field(gt=0, description="vCPUs.")
+    memory: MemoryQuantity = Field(description="Memory, e.g. 1600Gi.")
+
+    @property
+    def memory_mib(self) -> int:
+        return int(memory_mib(self.memory))
+
+
+class OrgConfig(ConfigModel):
+    """A parent queue (`root.<org>`): its teams share its unused capacity before anyone else does."""
+
+    name: str = Field(description="Organisation name: the parent queue `root.<org>` (lowercase, digits, hyphens).")
+    guaranteed: Share | None = Field(
+        None, json_schema_extra={"documented_default": "none"}, description="Capacity the organisation always gets back (like YARN `capacity`)."
+    )
+    max: Share | None = Field(
+        None,
+        json_schema_extra={"documented_default": "the stack's Spark capacity"},
+        description="Most the organisation's teams may use together (like YARN `maximum-capacity`).",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _TEAM_NAME.match(value):
+            raise problem("must be 2-30 characters: lowercase letters, digits and hyphens, starting with a letter")
+        return value
 
 
 class ContainerLimits(ConfigModel):
@@ -46,19 +72,19 @@ class ContainerLimits(ConfigModel):
     max_cpu: int = Field(
         32,
         gt=0,
-        json_schema_extra={"documented_default": "`32`, or the quota's cpu when smaller"},
+        json_schema_extra={"documented_default": "`32`, or the team's max cpu when smaller"},
         description="Largest CPU a single container may use.",
     )
     max_memory: MemoryQuantity = Field(
         "256Gi",
-        json_schema_extra={"documented_default": "`\"256Gi\"`, or the quota's memory when smaller"},
+        json_schema_extra={"documented_default": "`\"256Gi\"`, or the team's max memory when smaller"},
         description="Largest memory a single container may use.",
     )
 
 
 @dataclass(frozen=True)
 class EffectiveLimits:
-    """A team's LimitRange as applied: what the user wrote, and defaults that never exceed the quota."""
+    """A team's LimitRange as applied: what the user wrote, and defaults that never exceed the team's max (its ResourceQuota)."""
 
     default_cpu: str
     default_memory: str
@@ -67,10 +93,10 @@ class EffectiveLimits:
     defaulted: frozenset[str]
     """Keys (`maxCpu`, ...) the user did not write."""
     sources: dict[str, str]
-    """Where each defaulted value came from: `the default`, `the quota's cpu`, ..."""
+    """Where each defaulted value came from: `the default`, `the team's max cpu`, ..."""
 
     def describe(self, key: str, where: str = "this file") -> str:
-        """`limits.maxCpu 16` when the user wrote it, else `limits.maxCpu 16: not set in <where>, so the quota's cpu`."""
+        """`limits.maxCpu 16` when the user wrote it, else `limits.maxCpu 16: not set in <where>, so the team's max cpu`."""
         value = {"defaultCpu": self.default_cpu, "defaultMemory": self.default_memory, "maxCpu": self.max_cpu, "maxMemory": self.max_memory}[key]
         if key not in self.defaulted:
             return f"limits.{key} {value}"
@@ -80,12 +106,24 @@ class EffectiveLimits:
 class TeamConfig(ConfigModel):
     name: str = Field(description="Team name: its namespace, ServiceAccount owner and IAM role (lowercase, digits, hyphens).")
     data: DataAccess = Field(default_factory=DataAccess, description="S3 data the team's jobs may touch (nothing else).")
-    quota: TeamQuota = Field(description="ResourceQuota of the team namespace: the team's share, like a YARN queue's capacity.")
+    org: str | None = Field(
+        None, json_schema_extra={"documented_default": "none (`root.<team>`)"}, description="Organisation (an `orgs[]` name): the team's queue is `root.<org>.<team>`."
+    )
+    guaranteed: Share | None = Field(
+        None,
+        json_schema_extra={"documented_default": "none"},
+        description="Capacity the team always gets back, preempting borrowers (like YARN `capacity`; needs spark.batchScheduler yunikorn).",
+    )
+    max: Share | None = Field(
+        None,
+        json_schema_extra={"documented_default": "the capacity of the team's pools"},
+        description="How far the team may burst into idle capacity (like YARN `maximum-capacity`); also its ResourceQuota.",
+    )
+    pods: int = Field(1000, gt=0, description="Most pods the team may have at once (ResourceQuota).")
     limits: ContainerLimits = Field(default_factory=ContainerLimits, description="LimitRange of the team namespace.")
     pools: list[Literal["driver", "executor", "executorNvme"]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: list(POOL_KEYS), description="Spark pools the team may run on (enforced at admission)."
     )
-    guaranteed: TeamQuota | None = Field(None, description="YuniKorn guaranteed share (needs spark.batchScheduler yunikorn).")
 
     @field_validator("name")
     @classmethod
@@ -104,48 +142,64 @@ class TeamConfig(ConfigModel):
             raise problem("must include driver: every Spark application needs a driver")
         return values
 
-    @property
-    def container_limits(self) -> EffectiveLimits:
+    def container_limits(self, max_cpu: int, max_memory: str) -> EffectiveLimits:
+        """The LimitRange as applied under the team's resolved max (`max_cpu`, `max_memory`): what the
+        user wrote, and defaults shrunk to fit that ceiling (`sparkeks.teams.queues.team_limits`)."""
         written = {ContainerLimits.model_fields[n].alias or n for n in self.limits.model_fields_set}
-        limits, quota = self.limits, self.quota
+        limits = self.limits
         sources = {}
-        max_cpu = limits.max_cpu
+        container_cpu = limits.max_cpu
         if "maxCpu" not in written:
-            max_cpu = min(limits.max_cpu, quota.cpu)
-            sources["maxCpu"] = "the quota's cpu" if max_cpu < limits.max_cpu else "the default"
-        max_memory = limits.max_memory
+            container_cpu = min(limits.max_cpu, max_cpu)
+            sources["maxCpu"] = "the team's max cpu" if container_cpu < limits.max_cpu else "the default"
+        container_memory = limits.max_memory
         if "maxMemory" not in written:
-            max_memory = min(limits.max_memory, quota.memory, key=memory_mib)
-            sources["maxMemory"] = "the quota's memory" if max_memory != limits.max_memory else "the default"
+            container_memory = min(limits.max_memory, max_memory, key=memory_mib)
+            sources["maxMemory"] = "the team's max memory" if container_memory != limits.max_memory else "the default"
         default_memory = limits.default_memory
         if "defaultMemory" not in written:
-            default_memory = min(limits.default_memory, max_memory, key=memory_mib)
+            default_memory = min(limits.default_memory, container_memory, key=memory_mib)
             sources["defaultMemory"] = "maxMemory" if default_memory != limits.default_memory else "the default"
         default_cpu = limits.default_cpu
         if "defaultCpu" not in written:
-            default_cpu = default_cpu if cpu_milli(default_cpu) <= max_cpu * 1000 else str(max_cpu)
+            default_cpu = default_cpu if cpu_milli(default_cpu) <= container_cpu * 1000 else str(container_cpu)
             sources["defaultCpu"] = "maxCpu" if default_cpu != limits.default_cpu else "the default"
-        return EffectiveLimits(default_cpu, default_memory, max_cpu, max_memory, frozenset(sources), sources)
+        return EffectiveLimits(default_cpu, default_memory, container_cpu, container_memory, frozenset(sources), sources)
 
-    @model_validator(mode="after")
-    def _limits_within_quota(self) -> TeamConfig:
-        # Only what the user wrote can be wrong: defaults shrink to fit the quota.
-        effective = self.container_limits
-        if "maxCpu" not in effective.defaulted and self.limits.max_cpu > self.quota.cpu:
-            raise problem(f"is larger than the team quota's cpu {self.quota.cpu}", key="limits.maxCpu", value=self.limits.max_cpu)
-        if "maxMemory" not in effective.defaulted and memory_mib(self.limits.max_memory) > memory_mib(self.quota.memory):
-            raise problem(
-                f"is larger than the team quota's memory {self.quota.memory}", key="limits.maxMemory", value=self.limits.max_memory
-            )
+    def limit_problems(self, max_cpu: int, max_memory: str) -> list[tuple[str, object, str]]:
+        """(key, value, reason) of each container limit the team's max cannot hold. Only what the user
+        wrote can be wrong: defaults shrink to fit the max."""
+        effective = self.container_limits(max_cpu, max_memory)
+        limits = self.limits
+        found: list[tuple[str, object, str]] = []
+        if "maxCpu" not in effective.defaulted and limits.max_cpu > max_cpu:
+            found.append(("limits.maxCpu", limits.max_cpu, f"is larger than the team's max cpu {max_cpu}"))
+        if "maxMemory" not in effective.defaulted and memory_mib(limits.max_memory) > memory_mib(max_memory):
+            found.append(("limits.maxMemory", limits.max_memory, f"is larger than the team's max memory {max_memory}"))
         # The API server refuses a LimitRange whose default request is above its max.
         if cpu_milli(effective.default_cpu) > effective.max_cpu * 1000:
-            raise problem(f"is larger than {effective.describe('maxCpu')}", key="limits.defaultCpu", value=effective.default_cpu)
+            found.append(("limits.defaultCpu", effective.default_cpu, f"is larger than {effective.describe('maxCpu')}"))
         if memory_mib(effective.default_memory) > memory_mib(effective.max_memory):
-            raise problem(
-                f"is larger than {effective.describe('maxMemory')}", key="limits.defaultMemory", value=effective.default_memory
-            )
-        if self.guaranteed is not None and (
-            self.guaranteed.cpu > self.quota.cpu or memory_mib(self.guaranteed.memory) > memory_mib(self.quota.memory)
-        ):
-            raise problem("must not exceed the team quota (the queue's maximum)", key="guaranteed", value=self.guaranteed.model_dump())
+            found.append(("limits.defaultMemory", effective.default_memory, f"is larger than {effective.describe('maxMemory')}"))
+        return found
+
+    @model_validator(mode="after")
+    def _limits_within_max(self) -> TeamConfig:
+        # A max the user wrote is checked here, beside the team's other problems; a defaulted one (the
+        # capacity of the team's pools) needs the stack and is checked with the queue tree.
+        if self.max is not None:
+            for key, value, reason in self.limit_problems(self.max.cpu, self.max.memory)[:1]:
+                raise problem(reason, key=key, value=value)
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _quota_replaced(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "quota" in data:
+            raise problem(
+                "was replaced by max (how far the team may burst; also its ResourceQuota), guaranteed (the share it always "
+                "gets back) and pods",
+                key="quota",
+                value=data["quota"],
+            )
+        return data

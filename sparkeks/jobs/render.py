@@ -17,6 +17,8 @@ from sparkeks.config.sizes import mib_text
 from sparkeks.jobs.spec import JobSpec
 from sparkeks.spark import fit, sizing
 from sparkeks.spark.defaults import PLATFORM_OWNED, platform_spark_conf, sizing_spark_conf
+from sparkeks.spark.scheduling import driver_annotations, queue_path
+from sparkeks.teams.queues import TeamQueue, queue_tree, team_limits
 from sparkeks.versions import SPARK_RUNTIMES
 
 SPARK_APPLICATION_API = "sparkoperator.k8s.io/v1beta2"
@@ -24,7 +26,7 @@ NVME_LOCAL_DIR = "/spark-local"
 
 
 # Spark settings that size a job, and the spec field that sets each: through sparkConf they would bypass
-# the overhead, packing and quota checks.
+# the overhead, packing and team share checks.
 SIZING_KEYS = {
     "spark.executor.instances": "executor.instances",
     "spark.executor.cores": "executor.cores",
@@ -59,7 +61,7 @@ class RenderedJob:
     executors_per_node: dict[str, int]
     placement: fit.ExecutorPlacement
     warnings: list[str] = field(default_factory=list)
-    """Lines for things that render but will not run as written (a job larger than its team's quota)."""
+    """Lines for things that render but will not run as written (a job larger than its team's max or guaranteed share)."""
 
 
 def load_spec(path: Path) -> JobSpec:
@@ -99,23 +101,41 @@ def _cpus(milli: int) -> str:
     return f"{milli / 1000:g}"
 
 
-def quota_warnings(
-    label: str, spec: JobSpec, team: TeamConfig, executor: tuple[int, int], driver: tuple[int, int]
+def _executors_within(amount: tuple[int, int], executor: tuple[int, int], driver: tuple[int, int]) -> int:
+    """Executors that fit in `amount` (millicores, MiB) beside the driver."""
+    return int(max(0, min((amount[0] - driver[0]) // executor[0], (amount[1] - driver[1]) // executor[1])))
+
+
+def share_warnings(
+    label: str, spec: JobSpec, team: TeamConfig, queue: TeamQueue, executor: tuple[int, int], driver: tuple[int, int], *, elastic: bool
 ) -> list[str]:
-    """A job whose executors and driver together ask for more than the team's quota renders, and the
-    API server then admits only as many executors as fit: say so, with the figures. `executor` and
-    `driver` are (CPU request in millicores, pod memory in MiB)."""
+    """A job whose executors and driver together ask for more than the team's max (its ResourceQuota)
+    renders, and the API server then admits only as many executors as fit: say so, with the figures.
+    With elastic queues, a job beyond the team's guaranteed share runs its extra executors on borrowed
+    capacity, which preemption takes back when the lending teams need it: say that too.
+    `executor` and `driver` are (CPU request in millicores, pod memory in MiB)."""
     count = spec.executor.instances
     cpu = count * executor[0] + driver[0]
     memory = count * executor[1] + driver[1]
-    quota_cpu, quota_memory = team.quota.cpu * 1000, memory_mib(team.quota.memory)
-    if cpu <= quota_cpu and memory <= quota_memory:
-        return []
-    fitting = max(0, min((quota_cpu - driver[0]) // executor[0], (quota_memory - driver[1]) // executor[1]))
-    return [
+    asked = (
         f"{label}: executor.instances: {count}: warning: {count} executors ({_cpus(executor[0])} CPUs, {mib_text(executor[1])} each) "
-        f"and the driver ask for {_cpus(cpu)} CPUs and {mib_text(memory)}; team {team.name}'s quota is {team.quota.cpu} CPUs "
-        f"and {mib_text(quota_memory)}, so at most {int(fitting)} executors run at once"
+        f"and the driver ask for {_cpus(cpu)} CPUs and {mib_text(memory)}"
+    )
+    ceiling = (queue.max.cpu * 1000, queue.max.memory_mib)
+    if cpu > ceiling[0] or memory > ceiling[1]:
+        return [
+            f"{asked}; team {team.name}'s max (its ResourceQuota) is {queue.max.cpu} CPUs and {mib_text(ceiling[1])}, "
+            f"so at most {_executors_within(ceiling, executor, driver)} executors run at once"
+        ]
+    promised = queue.guaranteed
+    if not elastic or promised is None:
+        return []
+    share = (promised.cpu * 1000, promised.memory_mib)
+    if cpu <= share[0] and memory <= share[1]:
+        return []
+    return [
+        f"{asked}; team {team.name}'s guaranteed share is {promised.cpu} CPUs and {mib_text(share[1])}, so executors beyond "
+        f"{_executors_within(share, executor, driver)} run on idle capacity lent by other teams and are preempted when those teams need it"
     ]
 
 
@@ -205,7 +225,8 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
         label, "driver", "the driver", driver_shape, driver_nodes, POOL_NAMES["driver"], default="driver" not in spec.model_fields_set
     )
 
-    limits = team.container_limits
+    queue = queue_tree(config).team(team.name)
+    limits = team_limits(team, queue)
     for key, shape in (("executor", executor_shape), ("driver", driver_shape)):
         if shape.cores > limits.max_cpu:
             problems.append(
@@ -303,7 +324,9 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
         executor["volumeMounts"] = [{"name": "spark-local-dir-1", "mountPath": NVME_LOCAL_DIR}]
     if config.spark.batch_scheduler == "yunikorn":
         app_spec["batchScheduler"] = "yunikorn"
-        app_spec["batchSchedulerOptions"] = {"queue": f"root.{team.name}"}
+        # Informational: YuniKorn places by namespace, whatever queue a job names.
+        app_spec["batchSchedulerOptions"] = {"queue": queue_path(team.name, team.org)}
+        driver["annotations"].update(driver_annotations(config.spark.gang_timeout))
 
     application = {
         "apiVersion": SPARK_APPLICATION_API,
@@ -311,7 +334,15 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
         "metadata": {"name": spec.name, "namespace": team.name, "labels": labels},
         "spec": app_spec,
     }
-    warnings = quota_warnings(label, spec, team, (request, executor_shape.pod_memory_mib), (driver_request, driver_shape.pod_memory_mib))
+    warnings = share_warnings(
+        label,
+        spec,
+        team,
+        queue,
+        (request, executor_shape.pod_memory_mib),
+        (driver_request, driver_shape.pod_memory_mib),
+        elastic=config.spark.batch_scheduler == "yunikorn",
+    )
     return RenderedJob(application, request, placement.executors_per_node, placement, warnings)
 
 
