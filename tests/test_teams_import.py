@@ -205,6 +205,12 @@ def test_every_expected_block_fits_the_stack_it_names():
                 "the imported teams do not fit stack prod:",
                 'stacks/Pulumi.prod.yaml: spark-on-eks:orgs[0].max: {"cpu": 6400, "memory": "25600Gi"}: is more than the stack\'s '
                 "Spark capacity 5512 cpu, 22048Gi (6400 cpu > 5512, 25600Gi > 22048Gi)",
+                'stacks/Pulumi.prod.yaml: spark-on-eks:teams[0].max: {"cpu": 6400, "memory": "25600Gi"}: is more than the pools '
+                "driver, executor, executorNvme hold (5512 cpu, 22048Gi: karpenter.pools.*.limits)",
+                'stacks/Pulumi.prod.yaml: spark-on-eks:orgs: {"data": {"cpu": 4000, "memory": "16000Gi"}, "finance": {"cpu": 1600, '
+                '"memory": "6400Gi"}, "ml": {"cpu": 2400, "memor...: over-committed: data (4000 cpu, 16000Gi), ml (2400 cpu, 9600Gi), '
+                "finance (1600 cpu, 6400Gi) are guaranteed 8000 cpu, 32000Gi together, more than the stack's Spark capacity "
+                "5512 cpu, 22048Gi (karpenter.pools.*.limits)",
             ],
         ),
     ],

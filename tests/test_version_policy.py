@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from sparkeks import versions
@@ -64,17 +65,43 @@ def test_the_shipped_pins_are_in_policy_today():
     assert result.returncode == 0, result.stderr
 
 
-def test_yunikorn_with_open_advisories_is_off_in_every_shipped_stack():
-    # The waivers for YuniKorn's admission bypasses hold only while no shipped stack schedules with it.
+def test_yunikorns_advisories_stay_recorded_and_no_longer_affect_the_pin():
+    yunikorn = SUPPORT["components"]["yunikorn"]
+    assert {(a["id"], a["fixedIn"]) for a in yunikorn["advisories"]} == {("CVE-2026-92393", "1.10.0"), ("CVE-2026-97146", "1.10.0")}
+    assert [w for w in SUPPORT["waivers"] if w["component"] == "yunikorn"] == []
     row = next(r for r in evaluate(dt.date(2026, 11, 29)).rows if r.component == "yunikorn")
-    if not row.advisories:
-        return
-    assert {a.id for a in row.advisories} == {w.line for w in row.waived}
-    from sparkeks.plan.runner import load_stack
+    assert (row.pinned, row.advisories, row.status) == (versions.YUNIKORN_VERSION, [], "supported")
 
-    for stack_file in sorted((PROJECT_ROOT / "stacks").glob("Pulumi.*.yaml")):
-        stack = stack_file.name[len("Pulumi.") : -len(".yaml")]
-        assert load_stack(stack).spark.batch_scheduler == "none", stack
+
+def test_a_yunikorn_pin_below_the_fix_fails_the_check(monkeypatch):
+    monkeypatch.setattr(versions, "YUNIKORN_VERSION", "1.9.0")
+    assert [f for f in evaluate(dt.date(2026, 11, 29)).failures if f.startswith("yunikorn")] == [
+        "yunikorn (1.9.0): CVE-2026-92393 (fixed in 1.10.0)",
+        "yunikorn (1.9.0): CVE-2026-97146 (fixed in 1.10.0)",
+    ]
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+@pytest.mark.parametrize("stack", sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (PROJECT_ROOT / "stacks").glob("Pulumi.*.yaml")))
+def test_every_stack_with_yunikorn_on_deploys_1_10_0_or_later(stack, request):
+    """Queues are the teams' isolation boundary: no stack may run a YuniKorn with the admission bypasses,
+    neither the chart nor any of its three images."""
+    from sparkeks.plan.runner import load_stack, run_plan
+    from sparkeks.plan.writer import HELM_RELEASE
+    from tests.conftest import PlanView
+
+    if load_stack(stack).spark.batch_scheduler != "yunikorn":
+        pytest.skip(f"{stack} runs without YuniKorn")  # every shipped stack runs it today
+    view = request.getfixturevalue(stack) if stack in ("dev", "prod") else PlanView(run_plan(stack))
+    [release] = [r["inputs"] for r in view.of_type(HELM_RELEASE) if r["inputs"]["name"] == "yunikorn"]
+    assert _version(release["version"]) >= (1, 10, 0)
+    values = release["values"]
+    tags = [values["image"]["tag"], values["web"]["image"]["tag"], values["admissionController"]["image"]["tag"]]
+    assert [tag.split("-", 1)[0] for tag in tags] == ["scheduler", "web", "admission"]
+    assert all(_version(tag.split("-", 1)[1]) >= (1, 10, 0) for tag in tags), tags
 
 
 def test_the_history_server_and_new_jobs_run_a_supported_spark_line():

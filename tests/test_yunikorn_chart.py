@@ -1,12 +1,18 @@
-"""YuniKorn's pinned release against the charts we can check: every value we set is a key of the 1.8.0
-chart in ../shared/schemas (the conformance tests check that too) and of the newer upstream chart, and the
-scheduler settings we write are the ones YuniKorn's documentation defines.
+"""YuniKorn's pinned release (1.10.0) against the charts and documentation we can check: every value we set
+is a key of the 1.8.0 chart in ../shared/schemas (the conformance tests check that too), of the chart on
+upstream master after it, and of the Helm settings YuniKorn 1.9.0 documents; the scheduler settings we
+write are the ones YuniKorn's documentation defines.
 
-The schemas folder holds only the 1.8.0 chart. The newer chart was read by hand (not copied) from
-apache/yunikorn-release `helm-charts/yunikorn/values.yaml` and `templates/yunikorn-defaults.yaml` at commit
-2387b43 (master, 2026-05-28: after 1.8.0, with 1.9's plugin-mode removal and goMemoryLimitPercentage);
-that snapshot has no 1.9/1.10 release tag, so 1.10.0's own chart could not be read offline. A key added to
-the values below fails this test until it is checked upstream the same way and recorded here.
+1.10.0's own chart could not be read offline, and no file of it is copied here: the stored snapshot of
+apache/yunikorn-release (2387b43, master of 2026-05-28) has no 1.9 or 1.10 tag and its Helm repository
+index (gh-pages) ends at chart 1.8.0 (published 2026-02-04). What was read by hand, and recorded below as
+our own key list:
+- apache/yunikorn-release `helm-charts/yunikorn/values.yaml` and `templates/yunikorn-defaults.yaml` at
+  2387b43 (after 1.8.0: 1.9's removal of plugin mode and its goMemoryLimitPercentage are in);
+- apache/yunikorn-site `versioned_docs/version-1.9.0/user_guide/service_config.md`, "Helm Configuration"
+  (snapshot 17ac7ff of 2026-08-18; the unreleased docs/ copy, i.e. what 1.10 was built from, has the same
+  text), which documents every key below with the same defaults.
+A key added to the values fails this test until it is checked upstream the same way and recorded here.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from sparkeks.conformance import chart_defaults
 from sparkeks.plan.writer import HELM_RELEASE
 from tests.conftest import PRIVATE_NETWORK, schemas_dir
 
-# Dotted value paths found in the newer chart's values.yaml (2387b43), with the default seen there.
+# Dotted value paths found in the newer chart's values.yaml (2387b43), with the default seen there. Every
+# one is also in YuniKorn 1.9.0's Helm settings documentation (image tags as `<component>-{version}`).
 VERIFIED_IN_NEWER_CHART = {
     "image.tag": "scheduler-latest",
     "image.pullPolicy": "Always",
