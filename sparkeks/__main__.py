@@ -1,5 +1,4 @@
-import sys
-
 from sparkeks.cli import main
+from sparkeks.process_exit import exit_now
 
-sys.exit(main(prog="python -m sparkeks"))
+exit_now(main(prog="python -m sparkeks"))

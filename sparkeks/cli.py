@@ -31,6 +31,14 @@ def _writable_file(option: str, value: str) -> Path:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    from sparkeks.gc_policy import program_gc
+
+    # The run, its checks and the writing all hold the whole plan: no full collection in between either.
+    with program_gc():
+        return _plan_held(args)
+
+
+def _plan_held(args: argparse.Namespace) -> int:
     from sparkeks.plan.runner import PlanError, run_plan
     from sparkeks.plan.writer import mark_failed, summary_of, write_plan
 

@@ -42,5 +42,6 @@ def main() -> None:
     except ProjectNotFound:
         pass  # the command reports it if it needs a project
     from sparkeks.cli import main as cli_main
+    from sparkeks.process_exit import exit_now
 
-    sys.exit(cli_main(prog="sparkeks"))
+    exit_now(cli_main(prog="sparkeks"))

@@ -241,3 +241,41 @@ def test_a_python_without_the_dependencies_says_so_in_one_line():
         f"python -m sparkeks plan: {sys.executable} has no module 'yaml': run with the project's virtualenv "
         "(make venv, then . .venv/bin/activate) or install the command with `pip install .`"
     )
+
+
+def test_the_command_line_ends_without_teardown_and_loses_no_output(tmp_path):
+    """`python -m sparkeks` leaves through `os._exit` (sparkeks/process_exit.py): everything it printed to a
+    pipe and every file it wrote must still be complete, and the exit status the command's."""
+    import contextlib
+    import io
+
+    from sparkeks.cli import main
+
+    expected = io.StringIO()
+    with contextlib.redirect_stdout(expected):
+        assert main(["versions"]) == 0
+    piped = _cli("versions")  # a pipe: block-buffered (the env has no PYTHONUNBUFFERED), so a lost flush shows
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == expected.getvalue() != ""
+
+    out = tmp_path / "plan"
+    planned = _cli("plan", "dev", "--quiet", "--out", out)
+    assert planned.returncode == 0, planned.stderr
+    assert planned.stderr.strip().endswith(f"resources to {out}")
+    inventory = (out / "inventory.json").read_text()
+    assert inventory.endswith("}\n")  # written whole
+    assert _cli("plan", "no-such-stack").returncode == 2
+
+
+def test_output_that_cannot_be_written_is_never_reported_as_success():
+    # /dev/full refuses every write: the flush in exit_now fails, so the status must not be 0.
+    code = "from sparkeks.process_exit import exit_now; print('plan written'); exit_now(0)"
+    full = subprocess.run(
+        [sys.executable, "-c", code],
+        stdout=open("/dev/full", "w"),  # noqa: SIM115 - closed with the process
+        stderr=subprocess.PIPE,
+        env={"PYTHONPATH": str(PROJECT_ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert full.returncode == 1
+    ok = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": str(PROJECT_ROOT)})
+    assert (ok.returncode, ok.stdout) == (0, "plan written\n")

@@ -1,0 +1,26 @@
+"""Ending a command-line run without tearing the interpreter down.
+
+A plan leaves hundreds of thousands of live objects and a few hundred imported modules (the AWS and
+Kubernetes SDKs); a normal interpreter exit frees them one by one and runs a last full collection over
+them, which took about a second even for a 10-team plan (bench/bench_plan.py). Nothing of that is
+needed once the command is done: every file the command writes is closed when written, so the process
+flushes its output streams and ends at once. Only the command-line entry points use this; `sparkeks.cli.main`
+itself returns normally (the tests and other callers run it in-process).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import NoReturn
+
+
+def exit_now(code: int) -> NoReturn:
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 1  # output lost (closed pipe): never report success for it
+    os._exit(code)
