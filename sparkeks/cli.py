@@ -330,6 +330,9 @@ def build_parser(prog: str = "sparkeks") -> argparse.ArgumentParser:
     from sparkeks.versions_cli import register as register_versions
 
     register_versions(commands)
+    from sparkeks.addons_cli import register as register_addons
+
+    register_addons(commands)
     return parser
 
 
