@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 
-.PHONY: help doctor venv tools pyspark plan test fuzz bench bench-packing reference clean versions
+.PHONY: help doctor venv tools pyspark plan test fuzz bench bench-packing reference clean versions celeborn-chart
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ bench-packing: venv ## CPU and memory share the reference executor shapes use, b
 
 versions: venv ## pinned versions with end of life and advisories; exit 1 when a pin is out of policy
 	$(PY) -m sparkeks versions --check
+
+celeborn-chart: venv ## unpack the pinned Celeborn chart (from Apache's release archive, SHA-512 checked) for pulumi up
+	$(PY) tools/celeborn_chart.py
 
 reference: venv ## print the stack config reference table
 	$(PY) -m sparkeks config-reference

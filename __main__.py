@@ -3,6 +3,7 @@
 import pulumi
 import pulumi_aws as aws
 
+from components.celeborn.component import Celeborn, CelebornArgs
 from components.cluster.component import Cluster, ClusterArgs, SystemNodeGroupArgs
 from components.dr.component import DisasterRecovery, DisasterRecoveryArgs
 from components.history_server.component import HistoryServer, HistoryServerArgs
@@ -240,6 +241,23 @@ if config.teams:
             opts=with_aws,
         )
         pulumi.export("historyServers", history.services)
+
+if config.spark.shuffle.service == "celeborn":
+    shuffle = config.spark.shuffle.celeborn
+    celeborn = Celeborn(
+        "celeborn",
+        CelebornArgs(
+            config=shuffle,
+            worker_zones=config.pool_zones(shuffle.pool),
+            provider=cluster.provider,
+            capacity_scale=config.capacity_scale,
+            network_policies=config.network_policies,
+            pod_monitors=config.observability.enabled,
+            depends_on=[cluster.system_nodes, karpenter.platform_pool, *monitoring],
+        ),
+        opts=with_aws,
+    )
+    pulumi.export("celebornMasterEndpoints", celeborn.master_endpoints)
 
 pulumi.export("region", config.region)
 pulumi.export("zones", config.network.zones)

@@ -62,6 +62,24 @@ AL2023_AMI_ALIAS = "al2023@v20260724"
 SPARK_OPERATOR_VERSION = "2.5.2"
 SPARK_OPERATOR_REPO = "https://kubeflow.github.io/spark-operator"
 
+# Apache Celeborn (optional remote shuffle service, `spark.shuffle.service: celeborn`). The chart has no Helm
+# repository upstream: it ships inside the Apache release archive (charts/celeborn, chart 0.1.0 for
+# Celeborn 0.7.0, marked experimental), which `make celeborn-chart` fetches and checks against the
+# SHA-512 Apache publishes beside it. Its clients for Spark 3.5 and for every Spark 4.x line are on Maven
+# Central (`celeborn-client-spark-3-shaded_2.12`, `celeborn-client-spark-4-shaded_2.13`; the release
+# script builds the Spark 4 one against Spark 4.2 and upstream CI runs it on Spark 4.0, 4.1 and 4.2).
+CELEBORN_VERSION = "0.7.0"
+CELEBORN_CHART_VERSION = "0.1.0"
+CELEBORN_CHART_DIR = f"build/charts/celeborn-{CELEBORN_VERSION}/celeborn"
+CELEBORN_RELEASE_URL = f"https://archive.apache.org/dist/celeborn/celeborn-{CELEBORN_VERSION}/apache-celeborn-{CELEBORN_VERSION}-source.tgz"
+CELEBORN_IMAGE = "apache/celeborn"
+
+
+def celeborn_client_jar(scala: str, spark_major: int) -> str:
+    """Maven coordinate of the shaded Celeborn Spark client for a Spark major version and Scala."""
+    return f"org.apache.celeborn:celeborn-client-spark-{spark_major}-shaded_{scala}:{CELEBORN_VERSION}"
+
+
 # Apache YuniKorn, the default batch scheduler; its image tags (scheduler-, admission-, web-<version>) follow it.
 # 1.10.0 or later: every earlier release has two admission-control bypasses (see issue 19).
 # Chart values are checked against the pinned 1.8.0 chart and the upstream chart after it (tests/test_yunikorn_chart.py).
@@ -90,6 +108,9 @@ class SparkRuntime:
     sdk_major: int
     sdk_version: str
     extra_jars: tuple[str, ...] = ()
+    celeborn_client: str | None = None
+    """The shaded Celeborn Spark client for this line (None: the pinned Celeborn has no client for it). Inert
+    in the image until a job's `spark.shuffle.manager` names it."""
 
     @property
     def minor(self) -> str:
@@ -103,7 +124,7 @@ class SparkRuntime:
     @property
     def jars(self) -> tuple[str, ...]:
         """Every jar the platform image adds, in the order the build fetches them."""
-        return (*self.s3a, self.dataflint, *self.extra_jars)
+        return (*self.s3a, self.dataflint, *self.extra_jars, *((self.celeborn_client,) if self.celeborn_client else ()))
 
 
 # apache/spark is what apache/spark-docker publishes (the Docker "Official Image" `spark` is built from
@@ -130,6 +151,7 @@ SPARK_RUNTIMES = MappingProxyType(
             credentials_provider="com.amazonaws.auth.DefaultAWSCredentialsProviderChain",
             sdk_major=1,
             sdk_version="1.12.797",
+            celeborn_client=celeborn_client_jar("2.12", 3),
         ),
         # Hadoop 3.4.1's hadoop-aws uses SDK v2 2.24.6, which supports Pod Identity as it is.
         "4.0": SparkRuntime(
@@ -142,6 +164,7 @@ SPARK_RUNTIMES = MappingProxyType(
             credentials_provider="software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider",
             sdk_major=2,
             sdk_version="2.24.6",
+            celeborn_client=celeborn_client_jar("2.13", 4),
         ),
         # Spark 4.1 builds against Hadoop 3.4.2, whose hadoop-aws was qualified with SDK v2 2.29.52
         # (HADOOP-19485).
@@ -155,6 +178,7 @@ SPARK_RUNTIMES = MappingProxyType(
             credentials_provider="software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider",
             sdk_major=2,
             sdk_version="2.29.52",
+            celeborn_client=celeborn_client_jar("2.13", 4),
         ),
         # Spark 4.2 moved to Hadoop 3.5.0 (SPARK-55657; pyspark 4.2.0 ships hadoop-client 3.5.0), whose
         # hadoop-aws needs SDK v2 2.35.4 (HADOOP-19654; older SDKs lack ChecksumAlgorithm.CRC64_NVME).
@@ -168,6 +192,7 @@ SPARK_RUNTIMES = MappingProxyType(
             credentials_provider="software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider",
             sdk_major=2,
             sdk_version="2.35.4",
+            celeborn_client=celeborn_client_jar("2.13", 4),
         ),
     }
 )

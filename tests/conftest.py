@@ -91,6 +91,21 @@ def prod() -> PlanView:
     return PlanView(run_plan("prod"))
 
 
+# A shipped stack with the Celeborn remote shuffle service on (no shipped stack turns it on by default).
+CELEBORN_SHUFFLE = {"shuffle": {"service": "celeborn"}}
+
+
+@pytest.fixture(scope="session")
+def celeborn_project(tmp_path_factory) -> Path:
+    """prod with `spark.shuffle.service: celeborn`, as a project jobs can name (`stack: prod`)."""
+    return make_project(tmp_path_factory.mktemp("celeborn"), {"prod": with_overrides(stack_config("prod"), spark=CELEBORN_SHUFFLE)})
+
+
+@pytest.fixture(scope="session")
+def celeborn(celeborn_project) -> PlanView:
+    return PlanView(run_plan("prod", celeborn_project))
+
+
 def stack_config(stack: str) -> dict[str, Any]:
     return yaml.safe_load((PROJECT_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
 

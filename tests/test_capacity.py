@@ -26,6 +26,7 @@ CHART_FOLDERS = {
     "loki": [("loki-community", "")],
     "fluent-bit": [("fluent-bit", "")],
     "opencost": [("opencost", "")],
+    "celeborn": [("celeborn", "")],
 }
 # The only container the charts give no resources setting to: the Spark Operator's CRD upgrade hook Job.
 NO_RESOURCES_SETTING = {"spark-operator/crd-upgrade-hook": ("upgrade-crd",)}
@@ -55,10 +56,10 @@ def yunikorn(tmp_path_factory):
     return PlanView(run_plan("prod", project))
 
 
-def test_the_catalog_covers_every_resources_key_of_every_pinned_chart(prod, yunikorn):
+def test_the_catalog_covers_every_resources_key_of_every_pinned_chart(prod, yunikorn, celeborn):
     """Each chart's own values file is the list of its containers: every `resources` key there is a
     container of the catalog or belongs to pods our merged values switch off."""
-    releases = {**_releases(prod), **_releases(yunikorn)}
+    releases = {**_releases(prod), **_releases(yunikorn), **_releases(celeborn)}
     assert set(releases) == set(CHART_FOLDERS)
     for release, folders in CHART_FOLDERS.items():
         covered = {path for pods in CHART_PODS if pods.release == release for path in pods.containers}

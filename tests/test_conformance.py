@@ -29,6 +29,9 @@ CHARTS = {
     "fluent-bit": ("fluent-bit", frozenset()),
     # The custom pricing sheet is a free-form map the chart writes into OpenCost's pricing ConfigMap.
     "opencost": ("opencost", frozenset({"opencost.customPricing.costModel"})),
+    # `celeborn` is Celeborn's own configuration (celeborn-defaults.conf; keys checked against the Celeborn 0.7.0
+    # configuration reference in tests/test_celeborn.py); the affinities are Kubernetes Affinity objects.
+    "celeborn": ("celeborn", frozenset({"celeborn", "master.affinity", "worker.affinity"})),
 }
 # Keys a chart documents only as comments in its values file (checked to be there, below).
 COMMENTED_KEYS = {"kube-prometheus-stack": {"alertmanager.alertmanagerSpec.configSecret": "# configSecret:"}}
@@ -66,7 +69,7 @@ def test_pinned_crds_are_found(registry):
         assert key in registry.schemas
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "celeborn"])
 def test_every_rendered_object_conforms(stack, registry, request):
     view = request.getfixturevalue(stack)
     manifests = [manifest_of(r) for r in view.plan.resources if is_manifest(r)]
@@ -82,7 +85,7 @@ def test_every_helm_values_file_uses_only_chart_keys():
         assert _unknown(path.stem, yaml.safe_load(path.read_text())) == [], path.name
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "celeborn"])
 def test_every_merged_release_uses_only_chart_keys(stack, request):
     view = request.getfixturevalue(stack)
     releases = {r["inputs"]["name"]: r for r in view.of_type(HELM_RELEASE) if r["inputs"]["name"] != "karpenter-crd"}

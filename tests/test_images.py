@@ -141,7 +141,8 @@ def test_pin_cli_records_a_verified_value_and_refuses_a_malformed_one(tmp_path):
     assert bad.returncode == 2
     assert bad.stderr.splitlines() == [
         f"--jar org.apache.hadoop:hadoop-aws:3.4.1={'e' * 64}: org.apache.hadoop:hadoop-aws:3.4.1 is not a jar of Spark 4.2; "
-        "jars: org.apache.hadoop:hadoop-aws:3.5.0, software.amazon.awssdk:bundle:2.35.4, io.dataflint:dataflint-spark4_2.13:0.9.8"
+        "jars: org.apache.hadoop:hadoop-aws:3.5.0, software.amazon.awssdk:bundle:2.35.4, io.dataflint:dataflint-spark4_2.13:0.9.8, "
+            "org.apache.celeborn:celeborn-client-spark-4-shaded_2.13:0.7.0"
     ]
 
 

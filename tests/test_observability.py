@@ -241,8 +241,8 @@ def _panels(dashboard):
         yield from panel.get("panels", [])
 
 
-def test_five_dashboards_are_shipped():
-    assert sorted(p.stem for p in DASHBOARDS) == ["karpenter-capacity", "spark-applications", "spark-operator", "team-cost", "team-quotas"]
+def test_six_dashboards_are_shipped():
+    assert sorted(p.stem for p in DASHBOARDS) == ["celeborn-shuffle", "karpenter-capacity", "spark-applications", "spark-operator", "team-cost", "team-quotas"]
 
 
 @pytest.mark.parametrize("path", DASHBOARDS, ids=[p.stem for p in DASHBOARDS])

@@ -35,6 +35,7 @@ CHART_FOLDERS = {
     "fluent-bit": "fluent-bit",
     "yunikorn": "yunikorn",
     "opencost": "opencost",
+    "celeborn": "celeborn",
 }
 URL = re.compile(r"\b(?:https?|oci|grpc|wss?)://([^/\s\"':]+)[^\s\"']*")
 # In-cluster services, AWS endpoints (reached through the VPC endpoints) and loopback.
@@ -96,7 +97,7 @@ def private(tmp_path_factory):
     from tests.conftest import PlanView, make_project, stack_config, with_overrides
     from sparkeks.plan.runner import run_plan
 
-    config = with_overrides(stack_config("prod"), network=PRIVATE_NETWORK, spark={"batchScheduler": "yunikorn"})
+    config = with_overrides(stack_config("prod"), network=PRIVATE_NETWORK, spark={"batchScheduler": "yunikorn", "shuffle": {"service": "celeborn"}})
     project = make_project(tmp_path_factory.mktemp("private"), {"prod": config})
     return PlanView(run_plan("prod", project))
 
@@ -104,7 +105,7 @@ def private(tmp_path_factory):
 def test_every_image_of_every_chart_comes_through_the_stacks_cache(private):
     releases = private.of_type(HELM_RELEASE)
     charts = {chart_name(r["inputs"]["chart"]) for r in releases}
-    assert charts == {"karpenter-crd", "karpenter", "spark-operator", "yunikorn", "kube-prometheus-stack", "loki", "fluent-bit", "opencost"}
+    assert charts == {"karpenter-crd", "karpenter", "spark-operator", "yunikorn", "kube-prometheus-stack", "loki", "fluent-bit", "opencost", "celeborn"}
     problems = []
     for release in releases:
         chart = chart_name(release["inputs"]["chart"])
@@ -190,4 +191,4 @@ def test_the_cache_overrides_use_only_keys_the_charts_define(private):
         chart = chart_name(release["inputs"]["chart"])
         if chart in CHART_FOLDERS:
             unknown[chart] = _unknown(chart, release["inputs"].get("values") or {})
-    assert unknown == {chart: [] for chart in unknown} and len(unknown) == 7
+    assert unknown == {chart: [] for chart in unknown} and len(unknown) == 8

@@ -114,4 +114,31 @@ OPENCOST = {
     "pod_pvc_allocation",
 }
 
-KNOWN = SPARK_EXECUTORS | SPARK_DRIVER | SPARK_OPERATOR | KARPENTER | KUBERNETES | OPENCOST
+# Apache Celeborn 0.7.0 masters and workers (PrometheusServlet at /metrics/prometheus): `metrics_<name>_Value`
+# for gauges, `_Count` for counters, `_Count`/`_Mean`/`_Max` for timers and histograms; labels role
+# (Master, Worker), instance, and applicationId on ResourceConsumption. Names from docs/monitoring.md and
+# the upstream Grafana dashboard (assets/grafana/celeborn-dashboard.json) at v0.7.0.
+CELEBORN = {
+    "metrics_AvailableWorkerCount_Value",
+    "metrics_LostWorkerCount_Value",
+    "metrics_ExcludedWorkerCount_Value",
+    "metrics_RunningApplicationCount_Value",
+    "metrics_ShuffleFallbackCount_Value",
+    "metrics_DeviceCelebornFreeBytes_Value",
+    "metrics_DeviceCelebornTotalBytes_Value",
+    "metrics_ActiveShuffleSize_Value",
+    "metrics_WriteDataSuccessCount_Count",
+    "metrics_WriteDataFailCount_Count",
+    "metrics_FetchChunkTransferSize_Count",
+    "metrics_FetchChunkTransferSize_Mean",
+    "metrics_PrimaryPushDataTime_Mean",
+    "metrics_ReplicaPushDataTime_Mean",
+    "metrics_ReplicateDataFailCount_Count",
+    "metrics_PausePushDataStatus_Value",
+    "metrics_PausePushDataAndReplicateStatus_Value",
+    "metrics_NettyMemory_Value",
+    "metrics_DiskBuffer_Value",
+    "metrics_diskBytesWritten_Value",
+}
+
+KNOWN = SPARK_EXECUTORS | SPARK_DRIVER | SPARK_OPERATOR | KARPENTER | KUBERNETES | OPENCOST | CELEBORN

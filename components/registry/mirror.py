@@ -101,6 +101,7 @@ CHART_IMAGES: dict[str, tuple[ChartImage, ...]] = {
         ("opencost.exporter.image", "ghcr.io", "opencost/opencost"),
         ("opencost.ui.image", "ghcr.io", "opencost/opencost-ui"),
     ),
+    "celeborn": _images(("image", "docker.io", "apache/celeborn")),
     "yunikorn": _images(
         ("image", "docker.io", "apache/yunikorn", True),
         ("admissionController.image", "docker.io", "apache/yunikorn", True),

@@ -89,6 +89,11 @@ CHART_PODS: tuple[ChartPods, ...] = (
         enabled="gateway.enabled", disruption_budget="gateway.podDisruptionBudget", spread="gateway.topologySpreadConstraints",
     ),
     ChartPods("fluent-bit", "fluent-bit", ("resources",), 1, None),
+    # Celeborn (optional): masters hold the Raft log on a volume, workers the running jobs' shuffle data.
+    # Both get the platform's own PodDisruptionBudgets (the chart renders none); workers are pinned by
+    # karpenter.sh/do-not-disrupt on their own NodePool.
+    ChartPods("celeborn", "master", ("master.resources",), "master.replicas", "master.nodeSelector", stateful=True, pod_annotations="master.annotations"),
+    ChartPods("celeborn", "worker", ("worker.resources",), "worker.replicas", "worker.nodeSelector", stateful=True, pod_annotations="worker.annotations"),
     ChartPods("opencost", "opencost", ("opencost.exporter.resources", "opencost.ui.resources"), "opencost.exporter.replicas", "opencost.nodeSelector"),
 )
 

@@ -48,6 +48,7 @@ from sparkeks.config.karpenter import (  # noqa: F401
 )
 from sparkeks.config.network import NetworkConfig
 from sparkeks.config.observability import LokiConfig, ObservabilityConfig, PrometheusConfig  # noqa: F401
+from sparkeks.config.shuffle import celeborn_needs_the_service, celeborn_pool_in_spark_zones
 from sparkeks.config.spark import HistoryServerConfig, SparkPlatformConfig
 from sparkeks.config.teams import POOL_KEYS, RESERVED_NAMESPACES, ContainerLimits, DataAccess, OrgConfig, Share, TeamConfig  # noqa: F401
 
@@ -338,4 +339,6 @@ CROSS_CHECKS = [
     _arns_in_the_regions_partition,
     _pools_hold_a_node,
     _observability_secrets,
+    celeborn_needs_the_service,
+    celeborn_pool_in_spark_zones,
 ]

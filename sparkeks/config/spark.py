@@ -15,6 +15,7 @@ from sparkeks.config.base import (
     duration_seconds,
     problem,
 )
+from sparkeks.config.shuffle import ShuffleConfig
 from sparkeks.config.sizes import SizeError, jvm_heap
 
 
@@ -50,6 +51,7 @@ class SparkPlatformConfig(ConfigModel):
     force_destroy_buckets: bool = Field(
         False, description="Let `pulumi destroy` empty and delete the platform bucket (dev only; refused in prod)."
     )
+    shuffle: ShuffleConfig = Field(default_factory=ShuffleConfig, description="Where shuffle data lives: executors' disks, or a Celeborn service.")
 
     @field_validator("preemption_delay")
     @classmethod

@@ -124,6 +124,9 @@ class TeamConfig(ConfigModel):
     pools: list[Literal["driver", "executor", "executorNvme"]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: list(POOL_KEYS), description="Spark pools the team may run on (enforced at admission)."
     )
+    shuffle: Literal["local", "celeborn"] = Field(
+        "local", description="Default shuffle of the team's jobs: `local` (executor disks, decommission and S3 fallback) or `celeborn` (needs spark.shuffle.service celeborn)."
+    )
 
     @field_validator("name")
     @classmethod

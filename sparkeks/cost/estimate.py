@@ -77,6 +77,7 @@ def _fixed(resources: list[dict[str, Any]], config: StackConfig, region: str) ->
         lines.add("system nodes", f"root volumes: {desired} x {gib} GiB gp3", desired * gib, "ebs.gp3", hours=False)
 
     _platform_nodes(resources, config, lines)
+    _celeborn_workers(config, lines)
 
     nats = _of_type(resources, "aws:ec2/natGateway:NatGateway")
     if nats:
@@ -132,6 +133,29 @@ def _platform_nodes(resources: list[dict[str, Any]], config: StackConfig, lines:
     lines.add_ec2("platform nodes", f"platform NodePool: at least {nodes} x {instance_type} on-demand ({asked})", nodes, instance_type)
     gib = config.karpenter.node_volume_gib
     lines.add("platform nodes", f"root volumes: {nodes} x {gib} GiB gp3", nodes * gib, "ebs.gp3", hours=False)
+
+
+def _celeborn_workers(config: StackConfig, lines: _Lines) -> None:
+    """Celeborn's always-on workers, one per node of their pool, on the cheapest type that holds one; its
+    masters are platform pods (priced with the platform nodes) and each has a gp3 Raft volume."""
+    from sparkeks.nodes import spark_room
+
+    if config.spark.shuffle.service != "celeborn":
+        return
+    celeborn = config.spark.shuffle.celeborn
+    fits = [
+        (price, instance_type)
+        for instance_type in celeborn.pool.instance_types()
+        if (price := prices.ec2_on_demand(config.region, instance_type)) is not None
+        and spark_room(instance_type)[0] >= celeborn.worker_cpu * 1000
+        and spark_room(instance_type)[1] >= celeborn.worker_memory_mib
+    ]
+    instance_type = min(fits)[1] if fits else celeborn.pool.instance_types()[0]
+    workers = celeborn.workers
+    lines.add_ec2("Celeborn", f"workers: {workers} x {instance_type} on-demand (one per node)", workers, instance_type)
+    gib = config.karpenter.node_volume_gib
+    lines.add("Celeborn", f"worker root volumes: {workers} x {gib} GiB gp3", workers * gib, "ebs.gp3", hours=False)
+    lines.add("Celeborn", f"master Raft volumes: 3 x {celeborn.master_volume_gib} GiB gp3", 3 * celeborn.master_volume_gib, "ebs.gp3", hours=False)
 
 
 def _usage_rates(resources: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:

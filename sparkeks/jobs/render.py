@@ -14,6 +14,7 @@ from sparkeks.config.files import InputFileError, kind_of, read_yaml
 from sparkeks.config.loader import ConfigError, stack_file
 from sparkeks.config.model import StackConfig, TeamConfig, memory_mib
 from sparkeks.config.sizes import mib_text
+from sparkeks.jobs.shuffle import celeborn_problems, with_celeborn
 from sparkeks.jobs.spec import JobSpec
 from sparkeks.spark import fit, sizing
 from sparkeks.spark.defaults import PLATFORM_OWNED, platform_spark_conf, sizing_spark_conf
@@ -204,6 +205,9 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
     owned = sorted(set(spec.spark_conf) & set(PLATFORM_OWNED))
     for key in owned:
         problems.append(f"{label}: sparkConf.{key}: {render(spec.spark_conf[key])}: set by the platform; jobs may not override it")
+    shuffle = spec.shuffle or team.shuffle
+    if shuffle == "celeborn":
+        problems.extend(celeborn_problems(label, spec, team, config))
     image = spec.image or _platform_image(spec, label=label, config=config, account=account, problems=problems)
     if problems:
         raise JobError(problems)
@@ -248,6 +252,8 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
         **sizing_spark_conf(executors=spec.executor.instances, cores=spec.executor.cores, shuffle_partitions=spec.shuffle_partitions),
         **spec.spark_conf,
     }
+    if shuffle == "celeborn":
+        conf = with_celeborn(conf, spec.spark_version, replicate=config.spark.shuffle.celeborn.replicate)
 
     selector = {POOL_LABEL: pool_name}
     driver_selector = {POOL_LABEL: POOL_NAMES["driver"]}
@@ -312,7 +318,8 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
     if spec.dynamic_allocation:
         app_spec["dynamicAllocation"] = {
             "enabled": True,
-            "shuffleTrackingEnabled": True,
+            # Celeborn holds the shuffle: executors need not stay alive for it (see sparkeks/spark/celeborn.py).
+            "shuffleTrackingEnabled": shuffle != "celeborn",
             "minExecutors": 0,
             "initialExecutors": spec.executor.instances,
             "maxExecutors": spec.executor.instances,

@@ -73,6 +73,10 @@ class JobSpec(ConfigModel):
     )
     pool: Literal["executor", "executorNvme"] = Field("executor", description="Executor pool; executorNvme for shuffle-heavy jobs.")
     zone: str | None = Field(None, description="Pin the driver and all executors to one zone (no cross-zone shuffle traffic).")
+    shuffle: Literal["local", "celeborn"] | None = Field(
+        None,
+        description="local: shuffle on executor disks (decommission and S3 fallback); celeborn: the stack's Celeborn service. Default: the team's.",
+    )
     dynamic_allocation: bool = Field(True, description="Scale executors with the work (up to executor.instances).")
     shuffle_partitions: int | None = Field(None, ge=1, description="spark.sql.shuffle.partitions; default executors x cores.")
     packages: list[str] = Field(default_factory=list, description="Extra Maven packages (group:artifact:version).")
