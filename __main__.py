@@ -250,7 +250,6 @@ if config.spark.shuffle.service == "celeborn":
             config=shuffle,
             worker_zones=config.pool_zones(shuffle.pool),
             provider=cluster.provider,
-            capacity_scale=config.capacity_scale,
             network_policies=config.network_policies,
             pod_monitors=config.observability.enabled,
             depends_on=[cluster.system_nodes, karpenter.platform_pool, *monitoring],

@@ -481,3 +481,23 @@ def test_the_readme_shuffle_table_quotes_the_price_table(celeborn, celeborn_proj
         f"${celeborn_total:,.2f} a month in `prod`'s plan",
     ):
         assert figure in table, figure
+
+
+# --- DR
+
+
+def test_a_dr_standby_keeps_room_for_its_workers(tmp_path):
+    """A standby scales the Spark pools down (dr.capacityScale); Celeborn's workers are a fixed count the
+    stack states, so their pool keeps room for them instead of shrinking below one node."""
+    from sparkeks.dr import dr_init
+    from sparkeks.plan.runner import load_stack, run_plan
+    from tests.conftest import PlanView
+
+    project = make_project(tmp_path / "project", {"prod": with_overrides(stack_config("prod"), spark=CELEBORN_SHUFFLE)})
+    dr_init("prod", zones=["us-east-1d", "us-east-1e"], project_dir=project)
+    config = load_stack("prod-dr", project)
+    assert (config.spark.shuffle.service, config.dr.capacity_scale) == ("celeborn", 0.1)
+    view = PlanView(run_plan("prod-dr", project))
+    [pool] = [r["inputs"] for r in view.of_type(NODE_POOL) if r["inputs"]["metadata"]["name"] == "celeborn-worker"]
+    assert pool["spec"]["limits"] == {"cpu": "128", "memory": "1024Gi"}
+    assert _values(view)["values"]["worker"]["replicas"] == config.spark.shuffle.celeborn.workers

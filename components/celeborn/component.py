@@ -24,8 +24,6 @@ class CelebornArgs:
     config: CelebornConfig
     worker_zones: list[str]
     provider: k8s.Provider
-    capacity_scale: float = 1.0
-    """Share of the worker pool's limits this stack may use (DR standby)."""
     network_policies: bool = False
     pod_monitors: bool = False
     """Render PodMonitors (needs the monitoring stack's CRDs)."""
@@ -41,10 +39,11 @@ class Celeborn(pulumi.ComponentResource):
         super().__init__("spark-on-eks:celeborn:Celeborn", name, None, opts)
         after = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=args.depends_on)
 
-        # Workers' nodes first: the release's worker pods wait for them.
+        # Workers' nodes first: the release's worker pods wait for them. Unlike the Spark pools, the pool is
+        # not scaled by a DR standby's capacityScale: its workers are a count the stack states, each needing a node.
         pools = [
             kubernetes_object(f"{name}-pool-{pool['metadata']['name']}", pool, after)
-            for pool in manifests.worker_node_pools(args.config.pool, zones=args.worker_zones, limit_scale=args.capacity_scale)
+            for pool in manifests.worker_node_pools(args.config.pool, zones=args.worker_zones)
         ]
         self.node_pool_names = [p["metadata"]["name"] for p in manifests.worker_node_pools(args.config.pool, zones=args.worker_zones)]
 

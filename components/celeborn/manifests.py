@@ -99,10 +99,10 @@ def network_policies() -> list[dict[str, Any]]:
     ]
 
 
-def worker_node_pools(pool: CelebornWorkerPoolConfig, *, zones: list[str], limit_scale: float = 1.0) -> list[dict[str, Any]]:
+def worker_node_pools(pool: CelebornWorkerPoolConfig, *, zones: list[str]) -> list[dict[str, Any]]:
     """On-demand NVMe nodes, one worker each. `WhenEmpty`: a node goes only once its worker has gone (a
     lowered `workers`), never for being underused; the workers' do-not-disrupt annotation keeps drift and
     consolidation off a node while its worker runs."""
     return node_pools(
-        "celeborn", pool, zones=zones, node_class=NVME_NODE_CLASS, consolidation_policy="WhenEmpty", limit_scale=limit_scale, name=WORKER_POOL
+        "celeborn", pool, zones=zones, node_class=NVME_NODE_CLASS, consolidation_policy="WhenEmpty", name=WORKER_POOL
     )
