@@ -41,7 +41,7 @@ test: venv tools pyspark ## run the test suite (needs ../shared/schemas or SPARK
 	$(PY) -m pytest
 
 fuzz: venv ## the input property tests with many random examples (failures replay from .hypothesis/)
-	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/test_input_properties.py --hypothesis-show-statistics
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/test_input_properties.py tests/test_queue_properties.py --hypothesis-show-statistics
 
 bench: venv ## benchmark the offline plan against a flat program (the floor)
 	$(PY) bench/bench_plan.py

@@ -290,3 +290,17 @@ def test_teams_report_of_an_invalid_stack_exits_2(capsys):
 
     assert main(["teams", "report", "nope"]) == 2
     assert capsys.readouterr().err.startswith("stacks/Pulumi.nope.yaml: no such stack file; stacks: ")
+
+
+def test_the_plan_summary_shows_the_elastic_queues_a_preview_changes(prod):
+    from sparkeks.plan.writer import summary_of
+    from sparkeks.teams.report import markdown_report
+
+    summary = summary_of(prod.plan)
+    section = "## Team queues: prod\n" + summary.split("## Team queues: prod\n", 1)[1].split("\n## ", 1)[0]
+    assert section == markdown_report("prod", prod.plan.config)
+    assert section.splitlines()[2] == (
+        "Scheduler: YuniKorn: elastic queues; a team below its guaranteed share gets it back by preemption after 2m. "
+        "Spark capacity: 5512 cpu, 22048Gi (driver 512 cpu, 2048Gi; executor 4000 cpu, 16000Gi; executorNvme 1000 cpu, 4000Gi)."
+    )
+    assert "| `root.data.analytics` | 1600 cpu, 6400Gi (29% cpu, 29% memory) | 5512 cpu, 22048Gi (default) |" in section

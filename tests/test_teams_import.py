@@ -264,3 +264,48 @@ def test_the_command_runs_as_a_module():
     )
     assert result.returncode == 0
     assert result.stdout == (FIXTURES / "absolute-resources.expected").read_text()
+
+
+@pytest.mark.parametrize("case", ["hadoop-doc-hierarchy", "fair-scheduler"])
+def test_the_printed_block_pasted_into_a_stack_file_plans(case, tmp_path):
+    """What a user does from a fresh clone: import a real scheduler file against prod, paste the output under
+    `config:` of the stack file, plan. Every team's ResourceQuota is then the max printed for it, and its
+    YuniKorn queue has the printed guaranteed share."""
+    from tests.conftest import make_project
+
+    imported = subprocess.run(
+        [sys.executable, "-m", "sparkeks", "teams", "import", str(FIXTURES / f"{case}.xml"), "--stack", "prod"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+    assert (imported.returncode, imported.stderr) == (0, "")
+    printed = yaml.safe_load(imported.stdout)
+    config = {k: v for k, v in stack_config("prod").items() if k not in ("spark-on-eks:orgs", "spark-on-eks:teams")}
+    project = make_project(tmp_path / "project", {"prod": config})
+    stack_file = project / "stacks" / "Pulumi.prod.yaml"
+    pasted = "".join(f"  {line}\n" if line else "\n" for line in imported.stdout.splitlines())
+    stack_file.write_text(stack_file.read_text() + pasted)
+
+    out = tmp_path / "plan"
+    planned = subprocess.run(
+        [sys.executable, "-m", "sparkeks", "plan", "prod", "--project-dir", str(project), "--out", str(out), "-q"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+    assert planned.returncode == 0, planned.stderr
+    teams = printed["spark-on-eks:teams"]
+    for team in teams:
+        quota = yaml.safe_load((out / "manifests" / f"resourcequota.{team['name']}.spark-team.yaml").read_text())["spec"]["hard"]
+        assert (quota["requests.cpu"], quota["requests.memory"]) == (str(team["max"]["cpu"]), team["max"]["memory"]), team["name"]
+    values = yaml.safe_load((out / "helm" / "yunikorn.yaml").read_text())["values"]
+    [root] = yaml.safe_load(values["yunikornDefaults"]["queues.yaml"])["partitions"][0]["queues"]
+    leaves = {}
+    for queue in root["queues"]:
+        for leaf in queue.get("queues", [queue]):
+            leaves[leaf["name"]] = leaf["resources"].get("guaranteed")
+    assert leaves == {
+        t["name"]: {"vcore": str(t["guaranteed"]["cpu"]), "memory": t["guaranteed"]["memory"]} if "guaranteed" in t else None
+        for t in teams
+    }

@@ -109,6 +109,11 @@ def summary_of(plan: Plan) -> str:
 
     footprint = footprint_table(plan.resources)
     lines += ["", *footprint] if footprint else []
+    if plan.config is not None and plan.config.teams:
+        from sparkeks.teams.report import markdown_report
+
+        # What each team is guaranteed and may burst to, as deployed: reviewers see a queue change in the preview.
+        lines += ["", *markdown_report(plan.stack, plan.config).rstrip("\n").split("\n")]
     lines += ["", "## Stack outputs", ""]
     lines += [f"- `{k}`: {json.dumps(v, sort_keys=True)}" for k, v in sorted(plan.outputs.items())]
     return "\n".join(lines) + "\n"
