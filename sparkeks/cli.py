@@ -179,6 +179,12 @@ def _prices_check(args: argparse.Namespace) -> int:
     return 0 if fresh else 1
 
 
+def _prices_refresh(args: argparse.Namespace) -> int:
+    from sparkeks.cost.refresh import run
+
+    return run(args.region, args.out)
+
+
 def _project_option() -> argparse.ArgumentParser:
     """`--project DIR` for every command that reads the project (stacks/, Pulumi.yaml, the program)."""
     parent = argparse.ArgumentParser(add_help=False)
@@ -312,6 +318,15 @@ def build_parser(prog: str = "sparkeks") -> argparse.ArgumentParser:
     check.add_argument("--max-age-days", type=int, default=180, metavar="N", help="age in days past which the check fails")
     check.add_argument("--today", metavar="YYYY-MM-DD", help=argparse.SUPPRESS)
     check.set_defaults(func=_prices_check)
+    refresh = price_commands.add_parser(
+        "refresh",
+        help="rewrite the per-region tables from the AWS Price List API (needs pricing:GetProducts)",
+        description="Ask the AWS Price List Query API (through the AWS CLI, with the credentials it finds) for EC2, EMR and "
+        "service prices in each region and write sparkeks/cost/price_tables/<region>.json.",
+    )
+    refresh.add_argument("--region", action="append", metavar="REGION", help="only this region (repeatable; default: every supported region)")
+    refresh.add_argument("--out", metavar="DIR", help="write the tables here (default: sparkeks/cost/price_tables)")
+    refresh.set_defaults(func=_prices_refresh)
 
     from sparkeks.teams.cli import register as register_teams
 

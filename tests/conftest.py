@@ -52,6 +52,11 @@ def pytest_configure(config):
     path = Path(tempfile.mkdtemp(prefix="spark-eks-pins-")) / "pins.json"
     images.write_pins(built_image_pins(), path)
     os.environ[images.PINS_ENV] = str(path)
+    # Costs in the tests come from the hand-pinned figures, or from fixture tables a test sets up: the
+    # Price List tables the prices workflow writes change with every refresh.
+    from sparkeks.cost import prices
+
+    os.environ[prices.TABLES_ENV] = tempfile.mkdtemp(prefix="spark-eks-price-tables-")
 
 
 class PlanView:

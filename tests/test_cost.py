@@ -126,7 +126,10 @@ def test_plan_writes_cost_md_and_the_cost_block(prod, tmp_path):
     assert "**Fixed monthly: $824.99**" in text
     assert "| NAT gateways | $98.55 |" in text
     assert "| m7i.2xlarge | 8 | $0.4032 | $0.2016 | $0.2126 |" in text
-    assert "| SQS requests (Karpenter interruption queue) | unpriced: no sourced SQS request price |" in text
+    assert (
+        "| SQS requests (Karpenter interruption queue) | unpriced: no SQS request (standard queue) price for us-east-1 in the "
+        "price table; the prices workflow fills it from the AWS Price List API (`python -m sparkeks prices refresh`) |"
+    ) in text
 
 
 def test_bad_spot_discount_is_one_clear_line(plan_variant):
@@ -144,8 +147,12 @@ def test_prices_check_reports_age_and_fails_when_stale(capsys):
     lines, fresh = check_lines(date(2026, 12, 29))
     assert fresh is True
     assert lines[0] == "price table checked 2026-11-29: 30 days ago (limit 180 days): ok"
+    assert lines[2] == (
+        "  us-east-1: hand-pinned, checked 2026-11-29: EC2 from Karpenter v1.14.1's table (generated 2026-07-06), 14 service prices "
+        "from the pages below; unpriced: sqs.requests, EMR uplift"
+    )
+    assert lines[3].startswith("unpriced regions (no Price List table yet: the prices workflow writes sparkeks/cost/price_tables/<region>.json): us-east-2, ")
     assert main(["prices", "check", "--today", "2027-06-01"]) == 1
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "price table checked 2026-11-29: 184 days ago (limit 180 days): stale"
-    assert "unpriced: no sourced EMR uplift per instance type" in out
     assert main(["prices", "check", "--today", "2027-06-01", "--max-age-days", "365"]) == 0

@@ -62,10 +62,10 @@ def test_emr_always_on_cluster_of_the_primarys_capacity():
     config = load_stack("prod")
     ec2, nodes = emr_monthly(config)
     # driver 512 vCPUs on m7i.4xlarge, executors 4000 on m7i.8xlarge, NVMe 1000 on m6id.8xlarge (32 nodes, rounded up).
-    assert [(n.instance_type, n.nodes, n.ec2_usd_per_hour) for n in nodes] == [
-        ("m7i.4xlarge", 32, 0.8064),
-        ("m7i.8xlarge", 125, 1.6128),
-        ("m6id.8xlarge", 32, 1.8984),
+    assert [(n.instance_type, n.nodes, n.ec2_usd_per_hour, n.emr_usd_per_hour) for n in nodes] == [
+        ("m7i.4xlarge", 32, 0.8064, None),
+        ("m7i.8xlarge", 125, 1.6128, None),
+        ("m6id.8xlarge", 32, 1.8984, None),
     ]
     assert ec2 == round((32 * 0.8064 + 125 * 1.6128 + 32 * 1.8984) * HOURS, 2) == 210352.13
 
@@ -92,7 +92,8 @@ def test_dr_init_prints_standby_primary_and_emr(tmp_path):
     assert lines[-1] == (
         "  a second always-on EMR cluster with prod's Spark capacity (5512 vCPUs: 32 x m7i.4xlarge (driver), "
         "125 x m7i.8xlarge (executor), 32 x m6id.8xlarge (executorNvme)): $210,352.13 EC2 on-demand + EMR uplift "
-        "(unpriced: no sourced EMR uplift per instance type)"
+        "(unpriced: no EMR uplift (m6id.8xlarge, m7i.4xlarge, m7i.8xlarge) price for us-east-1 in the price table; "
+        "the prices workflow fills it from the AWS Price List API (`python -m sparkeks prices refresh`))"
     )
 
 

@@ -22,6 +22,8 @@ class EmrNodes:
     instance_type: str
     nodes: int
     ec2_usd_per_hour: float | None
+    emr_usd_per_hour: float | None
+    """Amazon EMR's uplift per instance-hour, from the region's Price List table."""
 
 
 def emr_capacity(config: StackConfig) -> list[EmrNodes]:
@@ -33,15 +35,31 @@ def emr_capacity(config: StackConfig) -> list[EmrNodes]:
         family = FAMILIES[pool.instance_families[0]]
         instance_type = family.instance_types([max(pool.instance_cpus)])[0]
         vcpus = max(pool.instance_cpus)
-        out.append(EmrNodes(key, instance_type, math.ceil(pool.limits.cpu / vcpus), prices.ec2_on_demand(config.region, instance_type)))
+        nodes = math.ceil(pool.limits.cpu / vcpus)
+        out.append(EmrNodes(key, instance_type, nodes, prices.ec2_on_demand(config.region, instance_type), prices.emr_uplift(config.region, instance_type)))
     return out
 
 
+def _monthly(nodes: list[EmrNodes], rate: str) -> float | None:
+    rates = [getattr(n, rate) for n in nodes]
+    if any(r is None for r in rates):
+        return None
+    return round(sum(n.nodes * r for n, r in zip(nodes, rates)) * prices.HOURS_PER_MONTH, 2)
+
+
 def emr_monthly(config: StackConfig) -> tuple[float | None, list[EmrNodes]]:
+    """EC2 on-demand for the always-on cluster, a month."""
     nodes = emr_capacity(config)
-    if any(n.ec2_usd_per_hour is None for n in nodes):
-        return None, nodes
-    return round(sum(n.nodes * n.ec2_usd_per_hour for n in nodes) * prices.HOURS_PER_MONTH, 2), nodes
+    return _monthly(nodes, "ec2_usd_per_hour"), nodes
+
+
+def _emr_line(config: StackConfig, ec2: float | None, nodes: list[EmrNodes]) -> str:
+    uplift = _monthly(nodes, "emr_usd_per_hour")
+    if uplift is None:
+        missing = ", ".join(sorted({n.instance_type for n in nodes if n.emr_usd_per_hour is None}))
+        return f"{usd(ec2)} EC2 on-demand + EMR uplift ({prices.unpriced(config.region, f'EMR uplift ({missing})')})"
+    total = usd(None if ec2 is None else round(ec2 + uplift, 2))
+    return f"{usd(ec2)} EC2 on-demand + {usd(uplift)} EMR uplift = {total} a month"
 
 
 def _fixed(cost: dict[str, Any]) -> str:
@@ -57,8 +75,7 @@ def comparison_lines(primary: str, primary_cost: dict[str, Any], primary_config:
         f"monthly cost, list prices ({primary_cost['region']} / {standby_cost['region']}; `cost.md` beside each plan has the detail):",
         f"  primary {primary}: {_fixed(primary_cost)} fixed, plus Spark nodes while they run",
         f"  standby {standby}: {_fixed(standby_cost)} fixed; its Spark pools add nodes only after failover",
-        f"  a second always-on EMR cluster with {primary}'s Spark capacity ({vcpus} vCPUs: {shape}): "
-        f"{usd(ec2)} EC2 on-demand + EMR uplift ({prices.UNPRICED_SERVICES['emr']})",
+        f"  a second always-on EMR cluster with {primary}'s Spark capacity ({vcpus} vCPUs: {shape}): {_emr_line(primary_config, ec2, nodes)}",
     ]
 
 

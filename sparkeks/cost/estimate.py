@@ -40,7 +40,7 @@ class _Lines:
 
     def add_ec2(self, component: str, item: str, quantity: float, instance_type: str) -> None:
         usd = prices.ec2_on_demand(self.region, instance_type)
-        self._append(component, item, quantity, f"{instance_type} instance-hour", usd, "karpenter" if usd is not None else None, True)
+        self._append(component, item, quantity, f"{instance_type} instance-hour", usd, prices.ec2_source(self.region, instance_type), True)
 
     def _append(self, component: str, item: str, quantity: float, unit: str, usd: float | None, source: str | None, hours: bool) -> None:
         line: dict[str, Any] = {"component": component, "item": item, "quantity": quantity, "unit": unit}
@@ -171,15 +171,15 @@ def _usage_rates(resources: list[dict[str, Any]], region: str) -> list[dict[str,
         wanted += [("control-plane logs ingested", "logs.ingest"), ("control-plane logs stored", "logs.store")]
     if _of_type(resources, "aws:kms/key:Key"):
         wanted.append(("KMS requests", "kms.requests"))
+    if _of_type(resources, "aws:sqs/queue:Queue"):
+        wanted.append(("SQS requests (Karpenter interruption queue)", "sqs.requests"))
     rates = []
     for item, key in wanted:
         price = prices.service_price(region, key)
         if price is None:
-            rates.append({"item": item, "unpriced": f"no price for {region} in the price table"})
+            rates.append({"item": item, "unpriced": prices.unpriced(region, prices.LABELS[key])})
         else:
             rates.append({"item": item, "usd": price.usd, "unit": price.unit, "source": price.source})
-    if _of_type(resources, "aws:sqs/queue:Queue"):
-        rates.append({"item": "SQS requests (Karpenter interruption queue)", "unpriced": prices.UNPRICED_SERVICES["sqs"]})
     return rates
 
 
@@ -272,7 +272,7 @@ def estimate(resources: list[dict[str, Any]], config: StackConfig) -> dict[str, 
     return {
         "region": region,
         "currency": "USD",
-        "pricesChecked": prices.CHECKED.isoformat(),
+        "pricesChecked": prices.checked(region).isoformat(),
         "hoursPerMonth": prices.HOURS_PER_MONTH,
         "spotDiscountAssumed": spot_assumption,
         "fixedMonthly": {

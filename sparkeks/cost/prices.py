@@ -1,18 +1,23 @@
 """The pinned price table: AWS list prices (USD) the cost estimates use, each with its source and date.
 
-Nothing here is looked up at run time. A figure is in the table only when a public source for it was
-found; anything else is *unpriced* and the estimates say so instead of guessing. EC2 on-demand prices
-come from Karpenter's generated price table at the Karpenter version this project pins
-(`ec2_on_demand.json`, written by `tools/prices/karpenter_on_demand.py`); that table only carries
-us-east-1, so the service prices below are us-east-1 too, and every other region is unpriced.
+Nothing here is looked up at run time. A figure is in the table only when a source for it was found;
+anything else is *unpriced* and the estimates say so instead of guessing. Two layers, per region:
 
-To refresh: rerun the extraction at the new Karpenter tag, re-check each service figure at its source,
-update `CHECKED` and the figures' `as_of` dates. `python -m sparkeks prices check` reports the table's age.
+1. `price_tables/<region>.json`, written by `python -m sparkeks prices refresh` from the AWS Price List
+   Query API (the prices workflow runs it monthly and proposes the files in a pull request): EC2 on-demand
+   per instance type, the EMR uplift per instance type, and the service prices in `LABELS`.
+2. Where a region has no such file, or the file lacks a figure: the figures pinned by hand below, us-east-1
+   only. EC2 from Karpenter's generated price table at the pinned Karpenter version (`ec2_on_demand.json`,
+   written by `tools/prices/karpenter_on_demand.py`; it carries us-east-1 only), service prices from the
+   pages in `SOURCES`.
+
+`python -m sparkeks prices check` reports each region's source and age, and the gaps.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -130,32 +135,100 @@ LABELS = {
     "logs.store": "CloudWatch Logs GB-month",
     "kms.key": "KMS key-month",
     "kms.requests": "KMS request",
+    "sqs.requests": "SQS request (standard queue)",
 }
 
-# Known gaps, said by the estimator where the figure would be used.
-UNPRICED_SERVICES = {
-    "sqs": "unpriced: no sourced SQS request price",
-    "emr": "unpriced: no sourced EMR uplift per instance type",
-}
+TABLES_DIR = Path(__file__).with_name("price_tables")
+"""One `<region>.json` per region the prices workflow has priced."""
+
+TABLES_ENV = "SPARK_EKS_PRICE_TABLES"
+"""Read the tables from this directory instead (the tests pin what they price against)."""
+
+PRICE_LIST = "price-list"
+"""Source key prefix of a figure from a region's Price List table (`price-list:<region>`)."""
+
+REFRESH = "the prices workflow fills it from the AWS Price List API (`python -m sparkeks prices refresh`)"
+
+
+def unpriced(region: str, what: str) -> str:
+    """The line an estimate shows where a figure is missing: what, where, and what would supply it."""
+    return f"unpriced: no {what} price for {region} in the price table; {REFRESH}"
 
 
 @lru_cache(maxsize=1)
-def _ec2_table() -> dict:
+def karpenter_table() -> dict:
+    """Karpenter's on-demand table as extracted (`source`, `usdPerHour` by region and type)."""
     return json.loads((Path(__file__).with_name("ec2_on_demand.json")).read_text())
 
 
+def tables_dir() -> Path:
+    return Path(os.environ.get(TABLES_ENV) or TABLES_DIR)
+
+
+@lru_cache(maxsize=None)
+def _read_table(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def region_table(region: str) -> dict | None:
+    """The region's Price List table, or None when the prices workflow has not written one."""
+    return _read_table(tables_dir() / f"{region}.json")
+
+
+def table_regions() -> list[str]:
+    directory = tables_dir()
+    return sorted(p.stem for p in directory.glob("*.json")) if directory.is_dir() else []
+
+
 def ec2_on_demand(region: str, instance_type: str) -> float | None:
-    """USD per hour, Linux, shared tenancy; None when the table has no price for it."""
-    return _ec2_table()["usdPerHour"].get(region, {}).get(instance_type)
+    """USD per hour, Linux, shared tenancy; None when no table has a price for it."""
+    table = region_table(region)
+    if table and instance_type in table["ec2OnDemandUsdPerHour"]:
+        return table["ec2OnDemandUsdPerHour"][instance_type]
+    return karpenter_table()["usdPerHour"].get(region, {}).get(instance_type)
+
+
+def ec2_source(region: str, instance_type: str) -> str | None:
+    table = region_table(region)
+    if table and instance_type in table["ec2OnDemandUsdPerHour"]:
+        return f"{PRICE_LIST}:{region}"
+    return "karpenter" if instance_type in karpenter_table()["usdPerHour"].get(region, {}) else None
+
+
+def emr_uplift(region: str, instance_type: str) -> float | None:
+    """Amazon EMR's charge per instance-hour on top of EC2; only the Price List tables carry it."""
+    table = region_table(region)
+    return (table or {}).get("emrUpliftUsdPerHour", {}).get(instance_type)
 
 
 def ec2_regions() -> list[str]:
-    return sorted(_ec2_table()["usdPerHour"])
+    return sorted(set(karpenter_table()["usdPerHour"]) | {r for r in table_regions() if region_table(r)["ec2OnDemandUsdPerHour"]})
 
 
 def service_price(region: str, key: str) -> Price | None:
+    table = region_table(region)
+    if table and key in table["services"]:
+        entry = table["services"][key]
+        return Price(entry["usd"], entry["unit"], f"{PRICE_LIST}:{region}")
     return SERVICE_PRICES.get(region, {}).get(key)
 
 
 def priced_regions() -> list[str]:
-    return sorted(set(ec2_regions()) | set(SERVICE_PRICES))
+    return sorted(set(ec2_regions()) | set(SERVICE_PRICES) | set(table_regions()))
+
+
+def checked(region: str) -> date:
+    """How current the region's figures are: its Price List table's fetch date, else the hand-pinned date."""
+    table = region_table(region)
+    return date.fromisoformat(table["fetched"]) if table else CHECKED
+
+
+def source(key: str) -> Source:
+    """A source by key, including each region's Price List table."""
+    if key in SOURCES:
+        return SOURCES[key]
+    region = key.removeprefix(f"{PRICE_LIST}:")
+    table = region_table(region) or {}
+    published = sorted(o["publicationDate"][:10] for o in table.get("offers", {}).values() if o.get("publicationDate"))
+    span = f"offers published {published[0]} to {published[-1]}" if published else "publication dates not given"
+    return Source(f"AWS Price List API (GetProducts), {region}: {span}", table.get("sourceUrl", ""), table.get("fetched", ""))

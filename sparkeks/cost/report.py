@@ -72,8 +72,9 @@ def markdown(stack: str, cost: dict[str, Any]) -> str:
             )
         lines.append("")
     used = {line["source"] for line in fixed["lines"] if line.get("source")} | {e["source"] for e in cost["usageRates"] if e.get("source")}
-    if any("onDemandUsdPerHour" in row for pool in cost["pools"] for row in pool["instanceTypes"]):
-        used.add("karpenter")
+    used |= {prices.ec2_source(cost["region"], row["type"]) for pool in cost["pools"] for row in pool["instanceTypes"] if "onDemandUsdPerHour" in row}
     lines += ["## Sources", ""]
-    lines += [f"- {prices.SOURCES[key].title} ({prices.SOURCES[key].as_of}): {prices.SOURCES[key].url}" for key in sorted(used)]
+    for key in sorted(used - {None}):
+        found = prices.source(key)
+        lines.append(f"- {found.title} ({found.as_of}): {found.url}")
     return "\n".join(lines) + "\n"
