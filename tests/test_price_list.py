@@ -277,3 +277,39 @@ def test_prices_check_reports_each_table_and_its_age(west_table):
     assert "us-west-2" not in lines[4]
     lines, fresh = check_lines(date(2027, 6, 1))
     assert fresh is False and lines[-1].startswith("refresh: run the prices workflow")
+
+
+def test_refresh_prices_every_type_the_pools_and_node_groups_may_use():
+    from sparkeks.plan.runner import PROJECT_ROOT
+
+    wanted = refresh.wanted_instance_types(PROJECT_ROOT)
+    assert len(wanted) == 301  # every size of every family in sparkeks/instances.py that exists
+    assert {"m7i.large", "m6i.large", "m7a.large", "c6g.16xlarge", "i4i.32xlarge", "r8g.48xlarge"} <= wanted
+
+
+def test_refresh_asks_the_aws_cli_at_the_price_list_endpoint(tmp_path, monkeypatch):
+    seen = tmp_path / "args"
+    cli = tmp_path / "aws"
+    cli.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {seen}\necho \'{{"FormatVersion": "aws_v1", "PriceList": ["{{}}"]}}\'\n')
+    cli.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    filters = [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": "us-west-2"}]
+    assert refresh.aws_cli_get_products("AmazonEKS", filters) == ["{}"]
+    assert seen.read_text().splitlines() == [
+        "pricing", "get-products", "--region", "us-east-1", "--service-code", "AmazonEKS", "--format-version", "aws_v1",
+        "--filters", json.dumps(filters), "--output", "json",
+    ]  # fmt: skip
+    cli.write_text("#!/bin/sh\necho 'An error occurred (AccessDeniedException) when calling the GetProducts operation' >&2\nexit 254\n")
+    with pytest.raises(refresh.RefreshError) as err:
+        refresh.aws_cli_get_products("AmazonEKS", filters)
+    assert str(err.value) == (
+        "aws pricing get-products --service-code AmazonEKS failed: "
+        "An error occurred (AccessDeniedException) when calling the GetProducts operation"
+    )
+
+
+def test_refresh_of_an_unknown_region_is_one_line_and_exit_2(capsys):
+    from sparkeks.cli import main
+
+    assert main(["prices", "refresh", "--region", "mars-1"]) == 2
+    assert capsys.readouterr().err.startswith("--region mars-1: not a region this toolkit supports (sparkeks/regions.py: us-east-1, ")

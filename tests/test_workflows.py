@@ -88,3 +88,17 @@ def test_a_stack_file_change_previews_it_and_its_dr_stack():
 
 def test_docs_changes_preview_nothing():
     assert stacks_to_preview(["README.md", "docs/dr.md", "tests/test_plan.py"], STACKS) == []
+
+
+def test_prices_workflow_refreshes_with_a_read_only_role_and_proposes_without_it():
+    prices = _load("prices.yml")
+    assert prices["on"] == {"schedule": [{"cron": "17 4 2 * *"}], "workflow_dispatch": None}
+    refresh, propose = prices["jobs"]["refresh"], prices["jobs"]["propose"]
+    assert refresh["permissions"] == {"contents": "read", "id-token": "write"}
+    credentials = next(s for s in refresh["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
+    assert credentials["with"] == {"role-to-assume": "${{ secrets.AWS_PRICES_ROLE_ARN }}", "aws-region": "us-east-1"}
+    assert ".venv/bin/python -m sparkeks prices refresh" in next(s for s in refresh["steps"] if s.get("name") == "refresh")["run"]
+    # The job holding the write token has no AWS credentials and proposes through a pull request.
+    assert propose["needs"] == "refresh" and propose["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert not any("configure-aws-credentials" in s.get("uses", "") for s in propose["steps"])
+    assert "gh pr create --base main" in propose["steps"][-1]["run"]
