@@ -55,7 +55,7 @@ def cost_model(config: StackConfig) -> dict[str, str] | None:
         return f"{value:.6f}"
 
     return {
-        "description": f"spark-on-eks price table (checked {prices.CHECKED.isoformat()}), {config.region}",
+        "description": f"spark-on-eks price table (checked {prices.checked(config.region).isoformat()}), {config.region}",
         "CPU": fmt(cpu * month),
         "spotCPU": fmt(cpu * spot * month),
         "RAM": fmt(ram * month),
