@@ -352,7 +352,7 @@ def build_parser(prog: str = "sparkeks") -> argparse.ArgumentParser:
 
 
 # Third-party modules the commands import; missing, they mean the wrong Python, not a bug.
-_DEPENDENCIES = {"yaml", "pydantic", "pulumi", "pulumi_aws", "pulumi_kubernetes", "google", "grpc"}
+_DEPENDENCIES = {"yaml", "pydantic", "pulumi", "pulumi_aws", "pulumi_kubernetes", "google", "grpc", "jsonschema_rs", "kubernetes_validate"}
 
 
 def main(argv: list[str] | None = None, prog: str = "sparkeks") -> int:

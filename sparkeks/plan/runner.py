@@ -74,6 +74,8 @@ class Plan:
     """secret config key -> fingerprint of its stored ciphertext (see `secret_fingerprint`)"""
     config: Any = None
     """The validated StackConfig the program ran with (for the cost estimate)."""
+    notes: list[str] | None = None
+    """Lines for the summary: what the strict validation of the objects covered."""
 
 
 def _strip_secure(value: Any, placeholder: str = SECRET_PLACEHOLDER) -> tuple[Any, bool]:
@@ -189,14 +191,16 @@ def _referenced_stacks(stack_input: StackInput, project_dir: Path, seen: frozens
     return {reference: outputs}
 
 
-def _refuse_bad_quantities(resources: list[dict[str, Any]], registered: int) -> None:
-    """A quantity the API server refuses fails the plan, not `pulumi up` halfway through."""
-    from sparkeks.conformance import quantity_problems
+def _refuse_invalid_objects(resources: list[dict[str, Any]], minor: str, registered: int) -> list[str]:
+    """What the API server of the stack's Kubernetes minor would refuse fails the plan, not `pulumi up`
+    halfway through (sparkeks/plan/strict.py); returns the summary's notes on what was checked."""
+    from sparkeks.plan.strict import invalid_objects
     from sparkeks.plan.writer import is_manifest, manifest_of
 
-    problems = [p for r in resources if is_manifest(r) for p in quantity_problems(manifest_of(r))]
+    problems, notes = invalid_objects([manifest_of(r) for r in resources if is_manifest(r)], minor)
     if problems:
         raise PlanError(problems, registered=registered)
+    return notes
 
 
 def run_plan(stack: str, project_dir: Path = PROJECT_ROOT, *, _seen: frozenset[str] | None = None) -> Plan:
@@ -252,7 +256,8 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT, *, _seen: frozenset[s
         | ({"secretConfig": r.secret_config} if r.secret_config else {})
         for r in monitor.registrations
     ]
-    _refuse_bad_quantities(resources, registered=len(monitor.registrations))
+    config = load_stack(stack, project_dir)
+    notes = _refuse_invalid_objects(resources, config.cluster.kubernetes_version, registered=len(monitor.registrations))
     # The platform must fit its fixed-size nodes: refused like invalid config, one line per problem.
     from sparkeks.capacity.check import capacity_problems
 
@@ -263,7 +268,6 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT, *, _seen: frozenset[s
     by_ref = {f"{r['type']}::{r['name']}": r for r in resources}
     resources.sort(key=lambda r: _tree_key(by_ref, r))
     ids = {urn_ref(urn): registration.id for urn, registration in monitor.resources.items()}
-    config = load_stack(stack, project_dir)
     return Plan(
         project=stack_input.project,
         stack=stack,
@@ -272,4 +276,5 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT, *, _seen: frozenset[s
         ids=ids,
         secrets=stack_input.secrets,
         config=config,
+        notes=notes,
     )

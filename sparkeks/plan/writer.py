@@ -82,6 +82,7 @@ def summary_of(plan: Plan) -> str:
         "",
         f"{len(plan.resources)} resources ({sum(1 for r in plan.resources if is_manifest(r))} Kubernetes objects, "
         f"{counts.get(HELM_RELEASE, 0)} Helm releases).",
+        *(["", *plan.notes] if plan.notes else []),
         "",
         "## Resources by type",
         "",
