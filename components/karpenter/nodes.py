@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from sparkeks.config.model import PoolLimits, SparkPoolConfig, memory_mib
+from sparkeks.config.feasibility import effective_limits
+from sparkeks.config.model import PoolLimits, SparkPoolConfig
 from sparkeks.instances import FAMILIES
 from sparkeks.placement import PLATFORM_POOL, POOL_LABEL  # noqa: F401 - re-exported for the components
 
@@ -60,7 +60,8 @@ def scaled_limits(limits: PoolLimits, scale: float) -> dict[str, str]:
     """The pool's cap, scaled (a DR stack on standby runs a share of the primary's capacity)."""
     if scale == 1.0:
         return {"cpu": str(limits.cpu), "memory": limits.memory}
-    return {"cpu": str(max(1, math.ceil(limits.cpu * scale))), "memory": f"{max(1, math.ceil(memory_mib(limits.memory) * scale / 1024))}Gi"}
+    cpu, memory = effective_limits(limits, scale)
+    return {"cpu": str(cpu), "memory": f"{memory // 1024}Gi"}
 
 
 def _requirement(key: str, values: list[Any]) -> dict[str, Any]:

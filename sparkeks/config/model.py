@@ -35,6 +35,7 @@ from sparkeks.config.cluster import ClusterConfig, SystemNodeGroupConfig, too_wi
 from sparkeks.config.collect import also_check, reads, validate_all
 from sparkeks.config.cost import CostConfig
 from sparkeks.config.dr import DisasterRecoveryConfig
+from sparkeks.config.feasibility import effective_limits, largest_pods_fit_the_pool_limits, launchable
 from sparkeks.config.karpenter import (  # noqa: F401
     DisruptionBudget,
     DriverPoolConfig,
@@ -317,9 +318,8 @@ def _pools_hold_a_node(config: StackConfig) -> Iterator[PydanticCustomError]:
         if not nodes:
             continue
         smallest = min(nodes, key=lambda n: (n.vcpus, n.memory_mib))
-        cpu, memory = pool.limits.cpu * scale, memory_mib(pool.limits.memory) * scale
-        # Karpenter counts a node's memory without the hypervisor's share (its vmMemoryOverheadPercent, 7.5%).
-        if cpu < smallest.vcpus or memory < smallest.memory_mib * (1 - 0.075):
+        cpu, memory = effective_limits(pool.limits, scale)
+        if not launchable(smallest, cpu, memory):
             scaled = f" x dr.capacityScale {scale:g}" if scale != 1.0 else ""
             yield problem(
                 f"no node fits{scaled}: the smallest instance type of the pool ({smallest.instance_type}) has {smallest.vcpus} vCPUs "
@@ -338,6 +338,7 @@ CROSS_CHECKS = [
     _history_servers_fit_their_quota,
     _arns_in_the_regions_partition,
     _pools_hold_a_node,
+    largest_pods_fit_the_pool_limits,
     _observability_secrets,
     celeborn_needs_the_service,
     celeborn_pool_in_spark_zones,
