@@ -336,3 +336,120 @@ def test_diff_exits_0_1_or_2(tmp_path_factory, base, head, helm):
         assert lines
         for line in lines:
             assert re.match(rf"^(sparkeks diff: )?(base|head): {re.escape(str(root))}/(base|head)\S*: \S", line), line
+
+
+# --- rendered objects: the plan's strict validation (issue 21)
+
+QUANTITY_WORDS = ["two", "64 Gi", "1.5.2", "", "Gi", "10GB", "-", "1e", "∞", "0x10", " 1", "1 ", "thirty-two", "NaN", "1,5"]
+quantities = st.sampled_from(QUANTITY_WORDS) | st.text(max_size=8) | st.floats(allow_nan=False, allow_infinity=False) | st.booleans() | st.none()
+_QUANTITY_MAPS = ("requests", "limits", "hard", "max", "min", "default", "defaultRequest")
+
+
+def _quantity_paths(manifest: Any) -> list[tuple]:
+    return [p for p in _paths(manifest) if len(p) >= 2 and p[-2] in _QUANTITY_MAPS and isinstance(_get(manifest, p), str | int)]
+
+
+@st.composite
+def broken_objects(draw, manifests: list[dict[str, Any]]) -> dict[str, Any]:
+    """A rendered object with a quantity replaced, a NodePool operator changed, or random mutations."""
+    manifest = copy.deepcopy(draw(st.sampled_from(manifests)))
+    how = draw(st.sampled_from(["quantity", "enum", "mutate"]))
+    targets = _quantity_paths(manifest)
+    if how == "quantity" and targets:
+        path = draw(st.sampled_from(targets))
+        _get(manifest, path[:-1])[path[-1]] = draw(quantities)
+    elif how == "enum" and manifest.get("kind") == "NodePool":
+        requirements = manifest["spec"]["template"]["spec"]["requirements"]
+        requirements[draw(st.integers(0, len(requirements) - 1))]["operator"] = draw(st.sampled_from(["in", "IN", "Has", ""]) | st.text(max_size=6))
+    else:
+        manifest = draw(mutated(manifest))
+    return manifest
+
+
+@pytest.fixture(scope="module")
+def rendered(prod) -> list[dict[str, Any]]:
+    from sparkeks.plan.writer import is_manifest, manifest_of
+
+    return [manifest_of(r) for r in prod.plan.resources if is_manifest(r)]
+
+
+@settings(max_examples=examples(150))
+@given(data=st.data())
+def test_any_broken_object_gets_one_line_per_problem_never_a_traceback(rendered, data):
+    from sparkeks.plan.strict import object_label, strict_check
+
+    manifest = data.draw(broken_objects(rendered))
+    lines = strict_check("1.35").problems(manifest)
+    event("refused" if lines else "valid")
+    label = object_label(manifest)
+    for line in lines:
+        assert "\n" not in line and line.startswith(f"{label}: "), line
+        assert re.match(r"^.+: \S.*$", line[len(label) + 2 :]), line
+
+
+@settings(max_examples=examples(3, 60))
+@given(value=quantities)
+def test_plan_with_a_broken_rendered_quantity_exits_2_with_its_line(tmp_path_factory, value):
+    from components.spark import teams
+
+    real = teams.limit_range
+
+    def broken(*args, **kwargs):
+        manifest = real(*args, **kwargs)
+        manifest["spec"]["limits"][0]["max"]["cpu"] = value
+        return manifest
+
+    out = tmp_path_factory.mktemp("plan") / "out"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(teams, "limit_range", broken)
+        code, _, err = run_cli("plan", "dev", "--out", str(out), "-q")
+    event(f"exit {code}")
+    assert code in (0, 2)
+    if code == 2:
+        assert err.splitlines()[0].startswith(f"LimitRange analytics/spark-team: spec.limits[0].max.cpu: {json.dumps(value)}: "), err
+        assert "Traceback" not in err
+
+
+# --- feasibility: pools that hold the largest pods teams may ask (issue 21)
+
+pool_limits = st.fixed_dictionaries(
+    {"cpu": st.integers(1, 5000) | st.sampled_from([0, -1, 2**40]), "memory": st.sampled_from(["16Gi", "64Gi", "128Gi", "256Gi", "8000Gi", "1Ti", "64 Gi", "0"]) | st.text(max_size=6)}
+)
+team_limits = st.fixed_dictionaries({}, optional={"maxCpu": st.integers(1, 128), "maxMemory": st.sampled_from(["4Gi", "64Gi", "120Gi", "256Gi", "1Ti"])})
+
+
+@settings(max_examples=examples(60))
+@given(
+    pools=st.dictionaries(
+        st.sampled_from(["driver", "executor", "executorNvme"]),
+        st.fixed_dictionaries({"limits": pool_limits}, optional={"instanceCpus": st.lists(st.sampled_from([2, 4, 8, 16, 32, 48, 64, 96]), min_size=1, max_size=3, unique=True)}),
+        max_size=3,
+    ),
+    limits=team_limits,
+    scale=st.none() | st.sampled_from([0.01, 0.1, 0.5, 1.0]),
+)
+def test_any_pool_and_team_sizes_validate_or_get_their_lines(pools, limits, scale):
+    from sparkeks.config.feasibility import effective_limits, launchable
+    from sparkeks.config.karpenter import PoolLimits
+    from sparkeks.spark.sizing import Node
+
+    raw = {
+        "spark-on-eks:grafanaAdminPassword": "x",
+        "aws:region": "us-east-1",
+        "spark-on-eks:karpenter": json.dumps({"pools": pools}),
+        "spark-on-eks:teams": json.dumps([{"name": "analytics", "limits": limits}]),
+    }
+    if scale is not None:
+        raw["spark-on-eks:dr"] = json.dumps({"primaryStack": "organization/spark-on-eks/prod", "capacityScale": scale})
+    try:
+        load_stack_config("f", raw, ["spark-on-eks:grafanaAdminPassword"])
+        event("valid")
+    except ConfigError as err:
+        assert_lines(err.problems, "stacks/Pulumi.f.yaml")
+        stranded = [line for line in err.problems if "never launch (the smallest is " in line]
+        event("stranded" if stranded else "refused otherwise")
+        for line in stranded:
+            # The type it names holds the shape, and the limits it quotes really keep it out.
+            quoted = PoolLimits.model_validate(json.loads(re.search(r"\.limits: (\{[^}]*\}): ", line)[1]))
+            needs = re.search(r"the smallest is ([a-z0-9.]+):", line)[1]
+            assert not launchable(Node.of(needs), *effective_limits(quoted, scale or 1.0)), line

@@ -159,16 +159,24 @@ def _crd(root: Path, minor: str, api_version: str, kind: str) -> _Compiled | Non
 # --- one line per problem
 
 
+_PLAIN = re.compile(r"^[A-Za-z0-9_.:/-]+$")
+
+
+def _word(value: Any) -> str:
+    # Names and keys as written when plain, JSON-quoted otherwise: every problem stays on one line.
+    return value if isinstance(value, str) and _PLAIN.match(value) else json.dumps(value, default=str)
+
+
 def object_label(manifest: dict[str, Any]) -> str:
     meta = manifest.get("metadata") if isinstance(manifest.get("metadata"), dict) else {}
-    name = f"{meta['namespace']}/{meta.get('name')}" if meta.get("namespace") else f"{meta.get('name')}"
-    return f"{manifest.get('kind')} {name}"
+    name = _word(meta.get("name"))
+    return f"{_word(manifest.get('kind'))} {_word(meta['namespace'])}/{name}" if meta.get("namespace") else f"{_word(manifest.get('kind'))} {name}"
 
 
 def _path(parts: list[str | int]) -> str:
     text = ""
     for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        text += f"[{part}]" if isinstance(part, int) else (f".{_word(part)}" if text else _word(part))
     return text or "(the object)"
 
 
