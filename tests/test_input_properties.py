@@ -453,3 +453,50 @@ def test_any_pool_and_team_sizes_validate_or_get_their_lines(pools, limits, scal
             quoted = PoolLimits.model_validate(json.loads(re.search(r"\.limits: (\{[^}]*\}): ", line)[1]))
             needs = re.search(r"the smallest is ([a-z0-9.]+):", line)[1]
             assert not launchable(Node.of(needs), *effective_limits(quoted, scale or 1.0)), line
+
+
+# --- guarantees fit the capacity (issue 10's queue checks, driven by random sizes)
+
+shares = st.fixed_dictionaries({"cpu": st.integers(1, 3000), "memory": st.sampled_from(["64Gi", "512Gi", "2000Gi", "8000Gi", "20000Gi"])})
+team_entries = st.lists(
+    st.fixed_dictionaries(
+        {"pools": st.sampled_from([["driver"], ["driver", "executor"], ["driver", "executorNvme"], ["driver", "executor", "executorNvme"]])},
+        optional={"guaranteed": shares, "max": shares},
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=examples(60))
+@given(
+    teams=team_entries,
+    limits=st.fixed_dictionaries({k: st.fixed_dictionaries({"limits": shares}) for k in ("driver", "executor", "executorNvme")}),
+)
+def test_guaranteed_shares_the_stack_accepts_can_all_be_delivered_at_once(teams, limits):
+    from itertools import combinations
+
+    from sparkeks.config.base import memory_mib
+
+    named = [{"name": f"team-{i}", **team} for i, team in enumerate(teams)]
+    raw = {
+        "spark-on-eks:grafanaAdminPassword": "x",
+        "aws:region": "us-east-1",
+        "spark-on-eks:spark": json.dumps({"batchScheduler": "yunikorn"}),
+        "spark-on-eks:karpenter": json.dumps({"pools": limits}),
+        "spark-on-eks:teams": json.dumps(named),
+    }
+    try:
+        load_stack_config("f", raw, ["spark-on-eks:grafanaAdminPassword"])
+    except ConfigError as err:
+        assert_lines(err.problems, "stacks/Pulumi.f.yaml")
+        event("refused")
+        return
+    event("valid")
+    # Hall's condition on the input as written: the teams confined to any set of pools are guaranteed no
+    # more than those pools' limits add up to.
+    for size in (1, 2, 3):
+        for pools in combinations(("driver", "executor", "executorNvme"), size):
+            confined = [t["guaranteed"] for t in named if "guaranteed" in t and set(t["pools"]) <= set(pools)]
+            assert sum(s["cpu"] for s in confined) <= sum(limits[p]["limits"]["cpu"] for p in pools)
+            assert sum(memory_mib(s["memory"]) for s in confined) <= sum(memory_mib(limits[p]["limits"]["memory"]) for p in pools)
