@@ -61,31 +61,43 @@ ELSEWHERE = {
     ("team-cost", "Node cost per hour: spot and on-demand"): "OpenCost",
     ("team-cost", "Idle cost per hour"): "OpenCost",
 }
-# How long the job waits to be told to stop, at most (it then stops itself).
+# How long the job waits to be told to start and to stop, at most (it then stops itself).
 JOB_LIFETIME_SECONDS = 300
+# rate() needs two samples of a counter in its window: the executor's counters are scraped before the
+# job's work and again after it, so the rate panels show the work itself, not just that series exist.
+BEFORE_WORK = 'metrics_executor_completedTasks_total{{application_id="{app}", executor_id!="driver"}} == 0'
+AFTER_WORK = 'metrics_executor_completedTasks_total{{application_id="{app}", executor_id!="driver"}} > 0'
 
 JOB = textwrap.dedent(
     """
     import json, sys, time
     from pyspark.sql import SparkSession, functions as F
 
-    conf, port, stop_file = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
-    builder = SparkSession.builder.master("local-cluster[1,2,1024]").appName(sys.argv[4])
+    conf, port, start_file, stop_file = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3], sys.argv[4]
+    builder = SparkSession.builder.master("local-cluster[1,2,1024]").appName(sys.argv[5])
     for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.config("spark.ui.port", port).getOrCreate()
+    deadline = time.monotonic() + float(sys.argv[6])
+
+
+    def wait_for(path):
+        while time.monotonic() < deadline:
+            try:
+                open(path).close()
+                return True
+            except OSError:
+                time.sleep(0.5)
+        return False
+
+
     print("APP", spark.sparkContext.applicationId, flush=True)
-    df = spark.range(0, 2_000_000).withColumn("k", F.col("id") % 97)
-    assert df.groupBy("k").agg(F.sum("id")).count() == 97
-    assert df.cache().count() == 2_000_000
-    print("DONE", flush=True)
-    deadline = time.monotonic() + float(sys.argv[5])
-    while time.monotonic() < deadline:
-        try:
-            open(stop_file).close()
-            break
-        except OSError:
-            time.sleep(0.5)
+    if wait_for(start_file):
+        df = spark.range(0, 2_000_000).withColumn("k", F.col("id") % 97)
+        assert df.groupBy("k").agg(F.sum("id")).count() == 97
+        assert df.cache().count() == 2_000_000
+        print("DONE", flush=True)
+        wait_for(stop_file)
     spark.stop()
     """
 )
@@ -157,13 +169,14 @@ def scraped(request, prod, tmp_path_factory):
     name, conf = _rendered_conf(line, work / "bucket")
     (work / "conf.json").write_text(json.dumps(conf))
     (work / "job.py").write_text(JOB)
-    ui_port, stop_file = free_port(), work / "stop"
+    ui_port, start_file, stop_file = free_port(), work / "start", work / "stop"
     job = subprocess.Popen(
         [
             sys.executable,
             str(work / "job.py"),
             str(work / "conf.json"),
             str(ui_port),
+            str(start_file),
             str(stop_file),
             name,
             str(JOB_LIFETIME_SECONDS),
@@ -188,11 +201,15 @@ def scraped(request, prod, tmp_path_factory):
         )
         prometheus = LocalPrometheus(prometheus_binary, work, scrape_configs(monitors, pod))
         prometheus.wait_ready()
+        _wait_for(prometheus, BEFORE_WORK.format(app=app_id), 90)
+        start_file.touch()
         _read_line(job, "DONE", work)
+        _wait_for(prometheus, AFTER_WORK.format(app=app_id), 90)
         # Executor memory metrics arrive with heartbeats (every 10s): wait until they are scraped.
         _wait_for(prometheus, f'metrics_executor_JVMHeapMemory_bytes{{application_id="{app_id}", executor_id!="driver"}}', 90)
         yield {"line": line, "app_id": app_id, "pod": pod, "prometheus": prometheus}
     finally:
+        start_file.touch()
         stop_file.touch()
         try:
             job.wait(timeout=60)
@@ -272,6 +289,9 @@ def test_the_numbers_are_the_jobs(scraped):
     assert value(f'sum(metrics_executor_totalCores{{application_id="{app}", executor_id!="driver"}})') == 2
     assert value(f'sum(metrics_executor_completedTasks_total{{application_id="{app}"}})') > 0
     assert value(f'sum(metrics_executor_totalShuffleWrite_bytes_total{{application_id="{app}"}})') > 0
+    # The dashboard's rate panels saw the work happen (a sample before it and one after).
+    assert value(f'sum(rate(metrics_executor_completedTasks_total{{application_id="{app}"}}[5m]))') > 0
+    assert value(f'sum(rate(metrics_executor_totalShuffleWrite_bytes_total{{application_id="{app}"}}[5m]))') > 0
     assert value(f'max(metrics_spark_driver_DAGScheduler_job_allJobs_Value{{spark_app_id="{app}"}})') >= 2
     assert value(f'max(metrics_spark_driver_DAGScheduler_stage_failedStages_Value{{spark_app_id="{app}"}})') == 0
 
