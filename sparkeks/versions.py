@@ -197,6 +197,8 @@ SPARK_RUNTIMES = MappingProxyType(
     }
 )
 NEWEST_SPARK = max(SPARK_RUNTIMES, key=lambda v: tuple(map(int, v.split("."))))
+# The tests run Spark locally on the oldest and the newest line: their metric names differ.
+OLDEST_SPARK = min(SPARK_RUNTIMES, key=lambda v: tuple(map(int, v.split("."))))
 # The line examples and new jobs start on: supported upstream and the most patched of the current lines.
 DEFAULT_SPARK_LINE = "4.1"
 

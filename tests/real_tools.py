@@ -10,21 +10,14 @@ import os
 import shutil
 
 import pytest
-
-# Debian package providing each tool (what `make tools` and `.ci/run` install).
-PACKAGES = {
-    "promtool": "prometheus",
-    "prometheus": "prometheus",
-    "amtool": "prometheus-alertmanager",
-    "java": "openjdk-17-jre-headless",
-}
+from sparkeks.doctor import APT_PACKAGES
 
 
 def require(tool: str) -> str:
     path = shutil.which(tool)
     if path:
         return path
-    message = f"{tool} not found: apt-get install -y {PACKAGES[tool]} (or `make tools`)"
+    message = f"{tool} not found: apt-get install -y {APT_PACKAGES[tool]} (or `make tools`)"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{message}; CI must run this check")
     pytest.skip(message)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from sparkeks.plan.runner import PROJECT_ROOT
-from sparkeks.versions import NEWEST_SPARK, SPARK_RUNTIMES
+from sparkeks.versions import NEWEST_SPARK, OLDEST_SPARK, SPARK_RUNTIMES
 
 NEWEST_DIR = Path(os.environ.get("SPARK_EKS_PYSPARK_DIR") or PROJECT_ROOT / ".venv" / "pyspark")
 OLDER_DIR = PROJECT_ROOT / ".venv" / "spark"
@@ -24,13 +24,8 @@ OLDER_DIR = PROJECT_ROOT / ".venv" / "spark"
 OFFLINE_UNAVAILABLE = ("spark.plugins", "spark.hadoop.fs.s3a.")
 
 
-def _by_version(line: str) -> tuple[int, ...]:
-    return tuple(map(int, line.split(".")))
-
-
 def oldest_and_newest() -> list[str]:
-    lines = sorted(SPARK_RUNTIMES, key=_by_version)
-    return sorted({lines[0], lines[-1]}, key=_by_version)
+    return list(dict.fromkeys([OLDEST_SPARK, NEWEST_SPARK]))
 
 
 def install_dir(line: str) -> Path:

@@ -221,14 +221,23 @@ def test_doctor_names_each_missing_prerequisite_in_one_line(tmp_path):
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert [line.split(":")[0].split()[-1] for line in lines] == [
-        "python", "virtualenv", "java", "node", "actionlint", "pyspark", "git", "schemas", "pulumi", "aws",
+        "python", "virtualenv", "java", "node", "actionlint", "pyspark", "spark-lines", "promtool", "prometheus",
+        "amtool", "git", "schemas", "pulumi", "aws",
     ]
     assert lines[2] == (
         "MISSING  java: no java on PATH; the local Spark checks in `make test` need Java 17+: "
         "install a JDK (Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME"
     )
     assert lines[3].startswith("ok       node: v")
-    assert lines[8] == "optional pulumi: not on PATH; needed only to deploy (https://www.pulumi.com/docs/install/)"
+    assert lines[7] == (
+        "MISSING  promtool: not on PATH; the alert rule checks in `make test` run it: "
+        "apt-get install -y prometheus (or `make tools`)"
+    )
+    assert lines[9] == (
+        "MISSING  amtool: not on PATH; the Alertmanager configuration check in `make test` runs it: "
+        "apt-get install -y prometheus-alertmanager (or `make tools`)"
+    )
+    assert lines[12] == "optional pulumi: not on PATH; needed only to deploy (https://www.pulumi.com/docs/install/)"
 
 
 def test_a_python_without_the_dependencies_says_so_in_one_line():
