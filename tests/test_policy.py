@@ -462,6 +462,12 @@ def test_the_shipped_stacks_pass(stack, request):
     assert evaluate(resources_of(inventory_of(view.plan))) == []
 
 
+def test_a_stack_running_celeborn_passes(celeborn):
+    # Its workers' NodePool, Helm release and NetworkPolicies are what the shipped stacks do not plan.
+    assert "celeborn-pool-celeborn-worker" in [r["name"] for r in celeborn.of_type(rules.NODE_POOL)]
+    assert evaluate(resources_of(inventory_of(celeborn.plan))) == []
+
+
 def test_plan_policy_flag_passes_prod(tmp_path, capsys):
     assert cli.main(["plan", "prod", "--quiet", "--policy", "--out", str(tmp_path)]) == 0
     assert capsys.readouterr().err.splitlines()[-1] == "9/9 policies pass"

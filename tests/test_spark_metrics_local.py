@@ -60,6 +60,17 @@ ELSEWHERE = {
     ("team-cost", "Most expensive Spark applications, last 7 days"): "OpenCost and kube-state-metrics",
     ("team-cost", "Node cost per hour: spot and on-demand"): "OpenCost",
     ("team-cost", "Idle cost per hour"): "OpenCost",
+    ("celeborn-shuffle", "Workers available"): "Celeborn master",
+    ("celeborn-shuffle", "Applications on Celeborn"): "Celeborn master",
+    ("celeborn-shuffle", "Free shuffle disk"): "Celeborn master",
+    ("celeborn-shuffle", "Active shuffle data per worker"): "Celeborn workers",
+    ("celeborn-shuffle", "Pushes written per second"): "Celeborn workers",
+    ("celeborn-shuffle", "Fetch traffic per worker (approx.)"): "Celeborn workers",
+    ("celeborn-shuffle", "Push latency"): "Celeborn workers",
+    ("celeborn-shuffle", "Replication failures per second"): "Celeborn workers",
+    ("celeborn-shuffle", "Back pressure"): "Celeborn workers",
+    ("celeborn-shuffle", "Worker direct memory"): "Celeborn workers",
+    ("celeborn-shuffle", "Shuffle disk used by application"): "Celeborn workers",
 }
 # How long the job waits to be told to start and to stop, at most (it then stops itself).
 JOB_LIFETIME_SECONDS = 300
