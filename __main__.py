@@ -20,6 +20,7 @@ from sparkeks.config.model import POOL_KEYS
 from sparkeks.cost.opencost import cost_model
 from sparkeks.gc_policy import tune_for_program
 from sparkeks.images import registry_host
+from sparkeks.netpol import ClusterNetwork
 from sparkeks.teams.queues import queue_tree
 from sparkeks.versions import SPARK_RUNTIMES
 
@@ -70,6 +71,11 @@ network = Network(
         interface_endpoints=config.network.interface_endpoints,
     ),
     opts=with_aws,
+)
+
+# Default-deny NetworkPolicies in every platform namespace name these ranges (sparkeks/netpol.py).
+cluster_network = (
+    ClusterNetwork(config.network.cidr, tuple(network.private_subnet_cidrs), config.cluster.service_cidr) if config.network_policies else None
 )
 
 nodes = config.cluster.system_node_group
@@ -125,6 +131,7 @@ karpenter = Karpenter(
         isolated_vpc=private_cluster,
         capacity_scale=config.capacity_scale,
         node_tags=tags,
+        cluster_network=cluster_network,
         depends_on=[cluster.system_nodes],
     ),
     opts=with_aws,
@@ -147,7 +154,7 @@ if config.observability.enabled:
             grafana_admin_password=pulumi.Output.secret(secrets[0].get_secret_value()),
             slack_webhook_url=pulumi.Output.secret(secrets[1].get_secret_value()) if secrets[1] else None,
             protect=config.protect_state,
-            network_policies=config.network_policies,
+            cluster_network=cluster_network,
             force_destroy_buckets=config.spark.force_destroy_buckets,
             depends_on=[cluster.system_nodes, karpenter.platform_pool],
             opencost_cost_model=cost_model(config) if config.cost.opencost else None,
@@ -216,6 +223,7 @@ if config.teams:
             preemption_delay=config.spark.preemption_delay,
             network_policies=config.network_policies,
             operator_pod_monitor=config.observability.enabled,
+            cluster_network=cluster_network,
             depends_on=[cluster.system_nodes, karpenter.platform_pool, *monitoring],
         ),
         opts=with_aws,
@@ -235,7 +243,7 @@ if config.teams:
                 account_id=account_id,
                 event_log_retention_days=config.spark.event_log_retention_days,
                 provider=cluster.provider,
-                network_policies=config.network_policies,
+                cluster_network=cluster_network,
                 depends_on=[cluster.system_nodes, karpenter.platform_pool],
             ),
             opts=with_aws,

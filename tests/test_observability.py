@@ -287,7 +287,7 @@ def test_dashboards_reach_grafana_through_its_sidecar(prod):
 def test_datasources_are_provisioned_for_loki_and_optionally_tempo(prod, plan_variant):
     sources = {s["uid"]: s for s in _values(prod, "kube-prometheus-stack")["grafana"]["additionalDataSources"]}
     assert set(sources) == {LOKI_UID, "loki-analytics", "loki-ml-platform"}
-    assert sources[LOKI_UID]["url"] == "http://loki-gateway.monitoring.svc.cluster.local"
+    assert sources[LOKI_UID]["url"] == "http://loki-gateway.monitoring.svc.cluster.local:8080"
     view = plan_variant("dev", observability={"tempoUrl": "http://tempo.tracing:3100"})
     sources = {s["uid"]: s for s in _values(view, "kube-prometheus-stack")["grafana"]["additionalDataSources"]}
     assert sources[TEMPO_UID]["url"] == "http://tempo.tracing:3100" and sources[TEMPO_UID]["type"] == "tempo"
@@ -346,7 +346,7 @@ def _loki_output(match, tenant):
         "    Name loki",
         f"    Match {match}",
         "    Host loki-gateway.monitoring.svc.cluster.local",
-        "    Port 80",
+        "    Port 8080",
         f"    tenant_id {tenant}",
         LABELS_LINE,
         "    Remove_Keys kubernetes",
@@ -387,4 +387,4 @@ def test_grafana_has_a_loki_data_source_per_team_tenant_and_one_for_the_platform
         ("Loki (analytics)", "loki-analytics", {"maxLines": 5000, **header}, {"httpHeaderValue1": "analytics"}),
         ("Loki (ml-platform)", "loki-ml-platform", {"maxLines": 5000, **header}, {"httpHeaderValue1": "ml-platform"}),
     ]
-    assert {s["url"] for s in sources} == {"http://loki-gateway.monitoring.svc.cluster.local"}
+    assert {s["url"] for s in sources} == {"http://loki-gateway.monitoring.svc.cluster.local:8080"}

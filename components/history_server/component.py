@@ -13,9 +13,9 @@ from components.history_server.network import network_policies as history_networ
 from components.iam import to_json
 from components.identity import grant_pod_identity
 from components.kube import kubernetes_object
-from components.spark.teams import MONITORING_LABEL
 from sparkeks import images, versions
 from sparkeks.config.model import HistoryServerConfig
+from sparkeks.netpol import ClusterNetwork
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,8 @@ class HistoryServerArgs:
     account_id: str
     event_log_retention_days: int
     provider: k8s.Provider
-    network_policies: bool = False
-    """A server admits only its own team's namespace and the monitoring scraper."""
+    cluster_network: ClusterNetwork | None = None
+    """With it, NetworkPolicies: a server admits only its own team's namespace and the monitoring scraper."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
@@ -65,8 +65,8 @@ class HistoryServer(pulumi.ComponentResource):
         in_ns = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns])
         for team in args.teams:
             kubernetes_object(f"{name}-{team}-service-account", manifests.service_account(team), in_ns)
-        if args.network_policies:
-            for manifest in history_network_policies(args.teams, monitoring_label=MONITORING_LABEL):
+        if args.cluster_network is not None:
+            for manifest in history_network_policies(args.teams, args.cluster_network):
                 kubernetes_object(f"{name}-{manifest['metadata']['name']}", manifest, in_ns)
         kubernetes_object(f"{name}-quota", manifests.resource_quota(max_running=config.max_running, heap=config.heap, cpu=config.cpu), in_ns)
 

@@ -11,10 +11,12 @@ import pulumi_kubernetes as k8s
 from components.iam import managed_policy_arn, pod_identity_trust_policy, service_trust_policy, to_json
 from components.karpenter import iam
 from components.karpenter.nodes import DEFAULT_NODE_CLASS, NVME_NODE_CLASS, PLATFORM_POOL, ec2_node_class, node_pools
+from components.karpenter.network import network_policies as karpenter_network_policies
 from components.karpenter.values import controller_values
 from components.kube import kubernetes_object
 from sparkeks import versions
 from sparkeks.config.model import PlatformPoolConfig, SparkPoolsConfig
+from sparkeks.netpol import ClusterNetwork
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class KarpenterArgs:
     """Share of each pool's limits this stack may use (DR standby)."""
     isolated_vpc: bool = False
     node_tags: dict[str, str] = field(default_factory=dict)
+    cluster_network: ClusterNetwork | None = None
+    """With it, default-deny NetworkPolicies for the controller's namespace."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
     """What must exist before the controller starts (the system node group)."""
 
@@ -131,6 +135,10 @@ class Karpenter(pulumi.ComponentResource):
         # the order is: namespace -> CRD release -> controller release -> node classes and pools.
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=args.depends_on)
         ns = kubernetes_object(f"{name}-namespace", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}, k8s_opts)
+        if args.cluster_network is not None:
+            in_ns = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns])
+            for manifest in karpenter_network_policies(namespace, args.cluster_network):
+                kubernetes_object(f"{name}-{manifest['metadata']['name']}", manifest, in_ns)
         crds = k8s.helm.v3.Release(
             f"{name}-crd",
             name="karpenter-crd",

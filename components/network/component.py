@@ -35,6 +35,7 @@ class Network(pulumi.ComponentResource):
     public_subnet_ids: pulumi.Output[list[str]]
     private_route_table_ids: pulumi.Output[list[str]]
     s3_endpoint_id: pulumi.Output[str]
+    private_subnet_cidrs: list[str]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("spark-on-eks:network:Network", name, None, opts)
@@ -170,6 +171,8 @@ class Network(pulumi.ComponentResource):
                 )
 
         self.vpc_id = vpc.id
+        # Known at plan time (no Output): NetworkPolicies name these ranges.
+        self.private_subnet_cidrs = [z.private_cidr for z in layout]
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private_subnets.values()])
         self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public_subnets.values()])
         self.private_route_table_ids = pulumi.Output.all(*[rt.id for rt in private_rts])

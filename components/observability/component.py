@@ -26,6 +26,7 @@ from components.storage.bucket import hygiene_rules, noncurrent_versions_rule
 from components.storage.protected_bucket import ProtectedBucket, ProtectedBucketArgs
 from sparkeks import versions
 from sparkeks.config.model import ObservabilityConfig
+from sparkeks.netpol import ClusterNetwork
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,9 @@ class ObservabilityArgs:
     grafana_admin_password: pulumi.Input[str]
     slack_webhook_url: pulumi.Input[str] | None = None
     protect: bool = False
-    network_policies: bool = False
-    """Only Fluent Bit, Grafana, Prometheus and Loki itself reach Loki."""
+    cluster_network: ClusterNetwork | None = None
+    """With it, default-deny NetworkPolicies in the namespace: only Fluent Bit, Grafana, Prometheus and Loki
+    itself reach Loki, and each component reaches only what it needs."""
     force_destroy_buckets: bool = False
     depends_on: list[pulumi.Resource] = field(default_factory=list)
     opencost_cost_model: dict[str, str] | None = None
@@ -156,8 +158,11 @@ class Observability(pulumi.ComponentResource):
             kubernetes_object(f"{name}-{manifest['metadata']['name']}", manifest, after_crds)
         for manifest in dashboard_config_maps(v.NAMESPACE):
             kubernetes_object(f"{name}-{manifest['metadata']['name']}", manifest, in_ns)
-        if args.network_policies:
-            for manifest in monitoring_network_policies(v.NAMESPACE):
+        if args.cluster_network is not None:
+            policies = monitoring_network_policies(
+                v.NAMESPACE, args.cluster_network, loki_on_s3=config.loki.storage == "s3", tempo_url=config.tempo_url
+            )
+            for manifest in policies:
                 kubernetes_object(f"{name}-{manifest['metadata']['name']}", manifest, in_ns)
 
         self.register_outputs({"namespace": v.NAMESPACE, "grafana": f"kube-prometheus-stack-grafana.{v.NAMESPACE}:80"})

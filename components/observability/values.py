@@ -14,6 +14,8 @@ GRAFANA_ADMIN_SECRET = "grafana-admin"
 ALERTMANAGER_CONFIG_SECRET = "alertmanager-platform"
 LOKI_SERVICE_ACCOUNT = "loki"
 LOKI_GATEWAY = f"loki-gateway.{NAMESPACE}.svc.cluster.local"
+# The gateway's Service port (helm-values/loki.yaml): the same number as its container port.
+LOKI_GATEWAY_PORT = 8080
 PROMETHEUS_UID = "prometheus"
 LOKI_UID = "loki"
 TEMPO_UID = "tempo"
@@ -22,7 +24,7 @@ LOKI_SCHEMA_FROM = "2026-01-01"
 
 def datasources(tempo_url: str | None, teams: list[str]) -> list[dict[str, Any]]:
     """Loki per tenant (and Tempo when given) beside the chart's own Prometheus datasource."""
-    sources = loki_data_sources(teams, f"http://{LOKI_GATEWAY}", platform_uid=LOKI_UID, json_data={"maxLines": 5000})
+    sources = loki_data_sources(teams, f"http://{LOKI_GATEWAY}:{LOKI_GATEWAY_PORT}", platform_uid=LOKI_UID, json_data={"maxLines": 5000})
     if tempo_url:
         sources.append(
             {
@@ -174,7 +176,7 @@ def fluent_bit_outputs(teams: list[str]) -> str:
             "    Name loki",
             f"    Match {match}",
             f"    Host {LOKI_GATEWAY}",
-            "    Port 80",
+            f"    Port {LOKI_GATEWAY_PORT}",
             f"    tenant_id {tenant}",
             f"    Labels {labels}",
             "    Remove_Keys kubernetes",

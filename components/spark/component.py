@@ -13,9 +13,11 @@ from components.identity import grant_pod_identity
 from components.kube import kubernetes_object
 from components.spark import teams as team_objects
 from components.spark.iam import team_policy
+from components.spark.network import operator_network_policies, yunikorn_network_policies
 from components.spark.values import operator_values, yunikorn_values
 from sparkeks import versions
 from sparkeks.config.model import TeamConfig
+from sparkeks.netpol import ClusterNetwork
 from sparkeks.spark.layout import event_log_prefix, fallback_prefix, s3a
 from sparkeks.teams.queues import QueueTree, TeamQueue
 
@@ -113,6 +115,8 @@ class SparkPlatformArgs:
     preemption_delay: str = "2m"
     network_policies: bool = False
     operator_pod_monitor: bool = False
+    cluster_network: ClusterNetwork | None = None
+    """With it, default-deny NetworkPolicies for the operator's (and YuniKorn's) namespace."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
@@ -171,10 +175,18 @@ class SparkPlatform(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[yk_ns, *args.depends_on]),
                 )
             )
+            if args.cluster_network is not None:
+                in_yk = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[yk_ns])
+                for manifest in yunikorn_network_policies(YUNIKORN_NAMESPACE, args.cluster_network):
+                    kubernetes_object(f"{name}-yunikorn-{manifest['metadata']['name']}", manifest, in_yk)
 
         operator_ns = kubernetes_object(
             f"{name}-operator-namespace", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": OPERATOR_NAMESPACE}}, k8s_opts
         )
+        if args.cluster_network is not None:
+            in_operator = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[operator_ns])
+            for manifest in operator_network_policies(OPERATOR_NAMESPACE, args.cluster_network):
+                kubernetes_object(f"{name}-operator-{manifest['metadata']['name']}", manifest, in_operator)
         k8s.helm.v3.Release(
             f"{name}-operator",
             name="spark-operator",
