@@ -6,7 +6,7 @@ import pulumi_aws as aws
 from components.celeborn.component import Celeborn, CelebornArgs
 from components.cluster.component import Cluster, ClusterArgs, SystemNodeGroupArgs
 from components.dr.component import DisasterRecovery, DisasterRecoveryArgs
-from components.history_server.component import HistoryServer, HistoryServerArgs
+from components.history_server.component import HistoryServer, HistoryServerArgs, history_login, secret_value
 from components.karpenter.component import Karpenter, KarpenterArgs
 from components.observability.component import Observability, ObservabilityArgs
 from components.registry.component import ImageRegistry, ImageRegistryArgs
@@ -244,6 +244,12 @@ if config.teams:
                 event_log_retention_days=config.spark.event_log_retention_days,
                 provider=cluster.provider,
                 cluster_network=cluster_network,
+                # People's login (on by default in prod); its secrets only from Pulumi secret config.
+                login=history_login(config, registry_host(account_id, config.region) if private_cluster else None),
+                team_groups={t.name: t.group for t in config.teams if t.group},
+                client_secret=secret_value(config.history_server_client_secret),
+                cookie_secret=secret_value(config.history_server_cookie_secret),
+                monitoring=monitoring,
                 depends_on=[cluster.system_nodes, karpenter.platform_pool],
             ),
             opts=with_aws,

@@ -51,6 +51,7 @@ PINNED: dict[str, Callable[[], list[tuple[str, str]]]] = {
     "loki": _single("LOKI_VERSION"),
     "fluent-bit": _single("FLUENT_BIT_VERSION"),
     "opencost": _single("OPENCOST_VERSION"),
+    "oauth2-proxy": _single("OAUTH2_PROXY_VERSION"),
 }
 # versions.py constants that are pins of a component above (the default Kubernetes minor is one of its lines).
 PIN_CONSTANTS = {
@@ -65,6 +66,7 @@ PIN_CONSTANTS = {
     "LOKI_VERSION": "loki",
     "FLUENT_BIT_VERSION": "fluent-bit",
     "OPENCOST_VERSION": "opencost",
+    "OAUTH2_PROXY_VERSION": "oauth2-proxy",
 }
 
 

@@ -238,3 +238,8 @@ FLUENT_REPO = "https://fluent.github.io/helm-charts"
 # OpenCost (cost per namespace and Spark application, priced from the stack's price table).
 OPENCOST_VERSION = "2.5.17"
 OPENCOST_REPO = "https://opencost.github.io/opencost-helm-chart"
+
+# oauth2-proxy: the OIDC login in front of each team's History Server (components/history_server/proxy.py).
+# Pinned by tag: its digest is not available offline (the deploy pulls and verifies it).
+OAUTH2_PROXY_VERSION = "7.15.3"
+OAUTH2_PROXY_IMAGE = f"quay.io/oauth2-proxy/oauth2-proxy:v{OAUTH2_PROXY_VERSION}"

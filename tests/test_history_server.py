@@ -72,14 +72,16 @@ def test_server_runs_the_newest_lines_platform_image_by_digest_with_nothing_to_d
     runtime = versions.SPARK_RUNTIMES[versions.NEWEST_SPARK]
     digest = images.load_pins()[versions.NEWEST_SPARK].image_digest
     pod = deployment["spec"]["template"]["spec"]
+    # The server, and its login in front (prod turns it on).
     assert [c["image"] for c in pod["containers"]] == [
-        f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/spark-prod/spark-{versions.NEWEST_SPARK}@{digest}"
+        f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/spark-prod/spark-{versions.NEWEST_SPARK}@{digest}",
+        f"quay.io/oauth2-proxy/oauth2-proxy:v{versions.OAUTH2_PROXY_VERSION}",
     ]
     # S3A, the SDK and Dataflint are in the image's own jars directory: no init container, no extra classpath.
     assert "initContainers" not in pod
     assert {v["name"] for v in pod["volumes"]} == {"tmp", "store"}
     env = {e["name"]: e["value"] for e in _container(deployment)["env"]}
-    assert set(env) == {"SPARK_DAEMON_MEMORY", "SPARK_HISTORY_OPTS", "HOME"}
+    assert set(env) == {"SPARK_DAEMON_MEMORY", "SPARK_HISTORY_OPTS", "HOME", "SPARK_LOCAL_IP"}
     props = _properties(deployment)
     assert props["spark.hadoop.fs.s3a.aws.credentials.provider"] == runtime.credentials_provider
     assert props["spark.dataflint.telemetry.enabled"] == "false"
@@ -103,13 +105,14 @@ def test_server_sdk_supports_pod_identity():
     assert tuple(int(p) for p in runtime.sdk_version.split(".")) >= versions.POD_IDENTITY_MIN_SDK[runtime.sdk_major]
 
 
-def test_probes_on_the_rest_api_and_memory_reserved(prod):
-    container = _container(_server(prod, "analytics"))
+def test_probes_on_the_rest_api_and_memory_reserved(dev):
+    """Without a login (dev) the kubelet probes Spark's REST API directly; test_history_login covers prod."""
+    container = _container(_server(dev, "analytics"))
     assert container["readinessProbe"]["httpGet"]["path"] == "/api/v1/applications?limit=1"
     assert container["livenessProbe"]["httpGet"]["path"] == "/api/v1/version"
     assert container["startupProbe"]["httpGet"]["path"] == "/api/v1/version"
     resources = container["resources"]
-    assert resources["requests"]["memory"] == resources["limits"]["memory"] == "3Gi"  # 2g heap + 1g
+    assert resources["requests"]["memory"] == resources["limits"]["memory"] == "2Gi"  # dev: 1g heap + 1g
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["securityContext"]["runAsNonRoot"] is True
 
@@ -147,7 +150,7 @@ def test_cleaner_trails_the_lifecycle_rule(prod):
 def test_service_is_cluster_internal_unless_asked(prod, plan_variant):
     service = prod.one("kubernetes:core/v1:Service", "history-analytics")["inputs"]
     assert service["spec"]["type"] == "ClusterIP" and service["spec"]["ports"][0]["port"] == 18080
-    view = plan_variant("prod", historyServer={"internalLoadBalancer": True})
+    view = plan_variant("prod", historyServer={"internalLoadBalancer": True, "access": {"enabled": False}})
     lb = view.one("kubernetes:core/v1:Service", "history-analytics")["inputs"]
     assert lb["spec"]["type"] == "LoadBalancer"
     assert lb["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-internal"] == "true"

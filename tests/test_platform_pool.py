@@ -120,8 +120,9 @@ def test_a_team_may_start_and_stop_only_its_own_server(prod):
 
 def test_one_quota_caps_every_history_server_together(prod):
     quota = _history(prod, "kubernetes:core/v1:ResourceQuota", "history-quota")
-    # 4 running servers + 1 surge pod of a rolling update, each 2g heap + 1g, 500m.
-    assert quota["spec"]["hard"] == {"pods": "5", "requests.cpu": "2500m", "requests.memory": "15Gi", "limits.memory": "15Gi"}
+    # 4 running servers + 1 surge pod of a rolling update, each a 3 GiB server (2g heap + 1g, 500m) and its
+    # login proxy (128 MiB, 20m): 5 x 3200 MiB, 5 x 520m.
+    assert quota["spec"]["hard"] == {"pods": "5", "requests.cpu": "2600m", "requests.memory": "16000Mi", "limits.memory": "16000Mi"}
 
 
 def test_always_on_servers_need_room_in_the_quota(tmp_path):

@@ -116,6 +116,8 @@ def test_loki_is_reached_by_fluent_bit_grafana_prometheus_and_itself_only(prod, 
         ("kube-state-metrics", 8080, {"prometheus"}),
         ("fluent-bit", 2020, {"prometheus"}),
         ("opencost", 9003, {"prometheus"}),
+        # The History Servers' login proxies: their metrics port.
+        ("analytics history server", 44180, {"prometheus"}),
     ],
 )
 def test_each_platform_service_is_reached_by_exactly_its_clients(prod, target, port, expected):

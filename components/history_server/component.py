@@ -6,15 +6,17 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pydantic import SecretStr
 
 from components.history_server import manifests
 from components.history_server.iam import history_read_policy
+from components.history_server.login import Login, cookie_secret, login_pod_monitor, login_secret, login_settings, proxy_container
 from components.history_server.network import network_policies as history_network_policies
 from components.iam import to_json
 from components.identity import grant_pod_identity
 from components.kube import kubernetes_object
 from sparkeks import images, versions
-from sparkeks.config.model import HistoryServerConfig
+from sparkeks.config.model import HistoryServerConfig, StackConfig
 from sparkeks.netpol import ClusterNetwork
 
 
@@ -31,7 +33,35 @@ class HistoryServerArgs:
     provider: k8s.Provider
     cluster_network: ClusterNetwork | None = None
     """With it, NetworkPolicies: a server admits only its own team's namespace and the monitoring scraper."""
+    login: Login | None = None
+    """The OIDC login in front of each server (login.py); without it the servers are open to whoever reaches them."""
+    team_groups: dict[str, str] = field(default_factory=dict)
+    """Team -> the identity provider's group its server lets in (with `login`)."""
+    client_secret: pulumi.Input[str] | None = None
+    cookie_secret: pulumi.Input[str] | None = None
+    """Pulumi secrets (with `login`): the OIDC client secret, and the key each team's cookie key is derived from."""
+    monitoring: list[pulumi.Resource] = field(default_factory=list)
+    """The monitoring stack (its CRDs): with it, Prometheus scrapes the logins' metrics."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
+
+
+def history_login(config: StackConfig, private_registry: str | None) -> Login | None:
+    """The login the stack asks for (`historyServer.access`), or None when it is off."""
+    if not config.history_server_access:
+        return None
+    access = config.history_server.access
+    assert access.issuer_url and access.client_id  # the config check requires both
+    return login_settings(
+        issuer_url=access.issuer_url,
+        client_id=access.client_id,
+        groups_claim=access.groups_claim,
+        scopes=access.scopes,
+        private_registry=private_registry,
+    )
+
+
+def secret_value(value: SecretStr | None) -> pulumi.Output[str] | None:
+    return None if value is None else pulumi.Output.secret(value.get_secret_value())
 
 
 class HistoryServer(pulumi.ComponentResource):
@@ -66,9 +96,34 @@ class HistoryServer(pulumi.ComponentResource):
         for team in args.teams:
             kubernetes_object(f"{name}-{team}-service-account", manifests.service_account(team), in_ns)
         if args.cluster_network is not None:
-            for manifest in history_network_policies(args.teams, args.cluster_network):
+            policies = history_network_policies(
+                args.teams, args.cluster_network, login=args.login is not None, load_balancer=config.internal_load_balancer
+            )
+            for manifest in policies:
                 kubernetes_object(f"{name}-{manifest['metadata']['name']}", manifest, in_ns)
-        kubernetes_object(f"{name}-quota", manifests.resource_quota(max_running=config.max_running, heap=config.heap, cpu=config.cpu), in_ns)
+        quota = manifests.resource_quota(max_running=config.max_running, heap=config.heap, cpu=config.cpu, login=args.login is not None)
+        kubernetes_object(f"{name}-quota", quota, in_ns)
+        if args.login is None:
+            pulumi.log.warn(
+                "History Servers have no login (historyServer.access is off): every pod in a team's namespace and everyone "
+                "who may port-forward to a server reads its applications' SQL, plans and configs",
+                self,
+            )
+        else:
+            for team in args.teams:
+                # Each team's cookie key is derived from the stack's secret: never in plain text, never shared.
+                team_cookie = pulumi.Output.secret(pulumi.Output.from_input(args.cookie_secret).apply(lambda m, team=team: cookie_secret(m, team)))
+                secret = login_secret(
+                    team,
+                    namespace=manifests.NAMESPACE,
+                    client_secret=pulumi.Output.secret(args.client_secret),
+                    cookie_secret_value=team_cookie,
+                    labels=manifests.labels(team),
+                )
+                kubernetes_object(f"{name}-{team}-login", secret, in_ns)
+            if args.monitoring:
+                after_crds = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns, *args.monitoring])
+                kubernetes_object(f"{name}-login-metrics", login_pod_monitor(manifests.NAMESPACE), after_crds)
 
         runtime = versions.SPARK_RUNTIMES[config.spark_line]
         # The line's platform image (Spark, S3A and Dataflint baked in) by digest: nothing to download at start.
@@ -103,10 +158,12 @@ class HistoryServer(pulumi.ComponentResource):
                     event_log_retention_days=args.event_log_retention_days,
                     store_size_gib=config.store_size_gib,
                     dataflint_telemetry=config.dataflint_telemetry,
+                    ui_port=manifests.SPARK_LOOPBACK_PORT if args.login else manifests.PORT,
                 )
             )
+            login = proxy_container(team, args.team_groups[team], args.login) if args.login else None
             deployment = properties.apply(
-                lambda props, team=team: manifests.deployment(
+                lambda props, team=team, login=login: manifests.deployment(
                     team=team,
                     image=image,
                     properties=props,
@@ -114,6 +171,7 @@ class HistoryServer(pulumi.ComponentResource):
                     heap=config.heap,
                     cpu=config.cpu,
                     store_size_gib=config.store_size_gib,
+                    login=login,
                 )
             )
             kubernetes_object(

@@ -32,6 +32,7 @@ def server_properties(
     event_log_retention_days: int,
     store_size_gib: int,
     dataflint_telemetry: bool,
+    ui_port: int = PORT,
 ) -> dict[str, str]:
     return {
         "spark.history.fs.logDirectory": s3a(bucket, event_log_prefix(team)),
@@ -39,7 +40,7 @@ def server_properties(
         "spark.history.fs.cleaner.enabled": "true",
         "spark.history.fs.cleaner.maxAge": f"{event_log_retention_days + CLEANER_GRACE_DAYS}d",
         "spark.history.retainedApplications": str(retained_applications),
-        "spark.history.ui.port": str(PORT),
+        "spark.history.ui.port": str(ui_port),
         # Hybrid store: listings and UIs on local disk (RocksDB), so restarts do not replay every log.
         "spark.history.store.path": STORE_PATH,
         "spark.history.store.hybridStore.enabled": "true",
@@ -48,6 +49,24 @@ def server_properties(
         "spark.hadoop.fs.s3a.endpoint.region": region,
         "spark.dataflint.telemetry.enabled": str(dataflint_telemetry).lower(),
     }
+
+
+SPARK_LOOPBACK_PORT = 18081
+"""Spark's UI port behind the login proxy (login.py), on 127.0.0.1 only."""
+# The login proxy beside each server (login.py): memory request = limit, like every platform container.
+LOGIN_CPU_MILLIS, LOGIN_MEMORY_MIB = 20, 128
+
+
+def loopback_probe(path: str, **timing: int) -> dict[str, Any]:
+    """A probe of Spark behind the login proxy: the kubelet cannot reach the loopback address, so the
+    container asks itself over HTTP with bash's /dev/tcp (the platform image has bash, not curl) and
+    passes on a 200."""
+    script = (
+        f"exec 3<>/dev/tcp/127.0.0.1/{SPARK_LOOPBACK_PORT} && "
+        f"printf 'GET {path} HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && "
+        "read -r -t 5 status <&3 && [[ $status == *' 200 '* ]]"
+    )
+    return {"exec": {"command": ["/bin/bash", "-c", script]}, **timing}
 
 
 def server_memory_mib(heap: str) -> int:
@@ -64,7 +83,7 @@ def team_group(team: str) -> str:
     return f"spark-on-eks:team:{team}"
 
 
-def _labels(team: str) -> dict[str, str]:
+def labels(team: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": team, "spark-on-eks.io/team": team}
 
 
@@ -79,7 +98,7 @@ def service_account(team: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": {"name": server_name(team), "namespace": NAMESPACE, "labels": _labels(team)},
+        "metadata": {"name": server_name(team), "namespace": NAMESPACE, "labels": labels(team)},
         "automountServiceAccountToken": False,
     }
 
@@ -93,7 +112,10 @@ def deployment(
     heap: str,
     cpu: str,
     store_size_gib: int,
+    login: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """With `login` (an oauth2-proxy container, login.py) the proxy takes the pod's port and Spark listens on
+    the loopback address behind it, probed from inside its container."""
     memory = kubernetes_memory(server_memory_mib(heap))
     opts = " ".join(f"-D{k}={v}" for k, v in sorted(properties.items()))
     restricted = {
@@ -103,10 +125,49 @@ def deployment(
         "capabilities": {"drop": ["ALL"]},
     }
     api_probe = {"httpGet": {"path": "/api/v1/version", "port": "http"}}
+    env = [
+        {"name": "SPARK_DAEMON_MEMORY", "value": heap},
+        {"name": "SPARK_HISTORY_OPTS", "value": opts},
+        {"name": "HOME", "value": "/tmp"},
+    ]
+    probes: dict[str, Any] = {
+        "startupProbe": {**api_probe, "periodSeconds": 10, "failureThreshold": 30},
+        "readinessProbe": {
+            "httpGet": {"path": "/api/v1/applications?limit=1", "port": "http"},
+            "periodSeconds": 10,
+            "timeoutSeconds": 5,
+            "failureThreshold": 3,
+        },
+        "livenessProbe": {**api_probe, "periodSeconds": 20, "timeoutSeconds": 5, "failureThreshold": 6},
+    }
+    ports = [{"name": "http", "containerPort": PORT, "protocol": "TCP"}]
+    if login is not None:
+        env.append({"name": "SPARK_LOCAL_IP", "value": "127.0.0.1"})
+        ports = []
+        probes = {
+            "startupProbe": loopback_probe("/api/v1/version", periodSeconds=10, failureThreshold=30),
+            "readinessProbe": loopback_probe("/api/v1/applications?limit=1", periodSeconds=10, timeoutSeconds=10, failureThreshold=3),
+            "livenessProbe": loopback_probe("/api/v1/version", periodSeconds=20, timeoutSeconds=10, failureThreshold=6),
+        }
+    history = {
+        "name": "history-server",
+        "image": image,
+        "command": ["/opt/spark/bin/spark-class", "org.apache.spark.deploy.history.HistoryServer"],
+        "env": env,
+        **({"ports": ports} if ports else {}),
+        **probes,
+        # Memory request = limit: the JVM's heap and overhead are reserved, never overcommitted.
+        "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}},
+        "securityContext": restricted,
+        "volumeMounts": [
+            {"name": "tmp", "mountPath": "/tmp"},
+            {"name": "store", "mountPath": STORE_PATH},
+        ],
+    }
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": server_name(team), "namespace": NAMESPACE, "labels": _labels(team)},
+        "metadata": {"name": server_name(team), "namespace": NAMESPACE, "labels": labels(team)},
         "spec": {
             "replicas": replicas,
             "revisionHistoryLimit": 5,
@@ -114,7 +175,7 @@ def deployment(
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "selector": {"matchLabels": {"app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": team}},
             "template": {
-                "metadata": {"labels": _labels(team)},
+                "metadata": {"labels": labels(team)},
                 "spec": {
                     "serviceAccountName": server_name(team),
                     "automountServiceAccountToken": False,
@@ -128,34 +189,7 @@ def deployment(
                     # The on-demand platform pool, never spot; Karpenter adds a node when a team starts its server.
                     **on_platform_nodes(),
                     "topologySpreadConstraints": [zone_spread({"app.kubernetes.io/instance": team, "app.kubernetes.io/name": APP_NAME})],
-                    "containers": [
-                        {
-                            "name": "history-server",
-                            "image": image,
-                            "command": ["/opt/spark/bin/spark-class", "org.apache.spark.deploy.history.HistoryServer"],
-                            "env": [
-                                {"name": "SPARK_DAEMON_MEMORY", "value": heap},
-                                {"name": "SPARK_HISTORY_OPTS", "value": opts},
-                                {"name": "HOME", "value": "/tmp"},
-                            ],
-                            "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
-                            "startupProbe": {**api_probe, "periodSeconds": 10, "failureThreshold": 30},
-                            "readinessProbe": {
-                                "httpGet": {"path": "/api/v1/applications?limit=1", "port": "http"},
-                                "periodSeconds": 10,
-                                "timeoutSeconds": 5,
-                                "failureThreshold": 3,
-                            },
-                            "livenessProbe": {**api_probe, "periodSeconds": 20, "timeoutSeconds": 5, "failureThreshold": 6},
-                            # Memory request = limit: the JVM's heap and overhead are reserved, never overcommitted.
-                            "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}},
-                            "securityContext": restricted,
-                            "volumeMounts": [
-                                {"name": "tmp", "mountPath": "/tmp"},
-                                {"name": "store", "mountPath": STORE_PATH},
-                            ],
-                        }
-                    ],
+                    "containers": [history, *([login] if login else [])],
                     "volumes": [
                         {"name": "tmp", "emptyDir": {"sizeLimit": "2Gi"}},
                         {
@@ -178,7 +212,7 @@ def deployment(
 
 
 def service(team: str, *, internal_load_balancer: bool) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"name": f"{APP_NAME}-{team}", "namespace": NAMESPACE, "labels": _labels(team)}
+    metadata: dict[str, Any] = {"name": f"{APP_NAME}-{team}", "namespace": NAMESPACE, "labels": labels(team)}
     spec: dict[str, Any] = {
         "type": "ClusterIP",
         "selector": {"app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": team},
@@ -198,7 +232,7 @@ def disruption_budget(team: str) -> dict[str, Any]:
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": {"name": f"{APP_NAME}-{team}", "namespace": NAMESPACE, "labels": _labels(team)},
+        "metadata": {"name": f"{APP_NAME}-{team}", "namespace": NAMESPACE, "labels": labels(team)},
         "spec": {
             "maxUnavailable": 1,
             "selector": {"matchLabels": {"app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": team}},
@@ -206,11 +240,12 @@ def disruption_budget(team: str) -> dict[str, Any]:
     }
 
 
-def resource_quota(*, max_running: int, heap: str, cpu: str) -> dict[str, Any]:
+def resource_quota(*, max_running: int, heap: str, cpu: str, login: bool = False) -> dict[str, Any]:
     """All servers together: `max_running` pods plus one for a rolling update's surge pod. Starting one more
-    server than that is refused by the API server, so the teams' history costs at most this much."""
+    server than that is refused by the API server, so the teams' history costs at most this much. A pod
+    with the login proxy counts the proxy too."""
     pods = max_running + 1
-    memory = kubernetes_memory(server_memory_mib(heap) * pods)
+    memory = kubernetes_memory((server_memory_mib(heap) + (LOGIN_MEMORY_MIB if login else 0)) * pods)
     return {
         "apiVersion": "v1",
         "kind": "ResourceQuota",
@@ -218,7 +253,7 @@ def resource_quota(*, max_running: int, heap: str, cpu: str) -> dict[str, Any]:
         "spec": {
             "hard": {
                 "pods": str(pods),
-                "requests.cpu": f"{cpu_millis(cpu) * pods}m",
+                "requests.cpu": f"{(cpu_millis(cpu) + (LOGIN_CPU_MILLIS if login else 0)) * pods}m",
                 "requests.memory": memory,
                 "limits.memory": memory,
             }
@@ -232,7 +267,7 @@ def start_stop_role(team: str) -> dict[str, Any]:
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "Role",
-        "metadata": {"name": name, "namespace": NAMESPACE, "labels": _labels(team)},
+        "metadata": {"name": name, "namespace": NAMESPACE, "labels": labels(team)},
         "rules": [
             {"apiGroups": ["apps"], "resources": ["deployments"], "resourceNames": [name], "verbs": ["get"]},
             {"apiGroups": ["apps"], "resources": ["deployments/scale"], "resourceNames": [name], "verbs": ["get", "patch", "update"]},
@@ -245,7 +280,7 @@ def start_stop_binding(team: str) -> dict[str, Any]:
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "RoleBinding",
-        "metadata": {"name": name, "namespace": NAMESPACE, "labels": _labels(team)},
+        "metadata": {"name": name, "namespace": NAMESPACE, "labels": labels(team)},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": team_group(team)}],
     }

@@ -93,6 +93,16 @@ class StackConfig(ConfigModel):
         json_schema_extra={"secret": True, "documented_default": "none"},
         description="Slack incoming-webhook URL for alerts. Secret: `pulumi config set --secret ...`.",
     )
+    history_server_client_secret: SecretStr | None = Field(
+        None,
+        json_schema_extra={"secret": True, "documented_default": "none: required with historyServer.access"},
+        description="OIDC client secret of the History Servers' login. Secret: `pulumi config set --secret spark-on-eks:historyServerClientSecret`.",
+    )
+    history_server_cookie_secret: SecretStr | None = Field(
+        None,
+        json_schema_extra={"secret": True, "documented_default": "none: required with historyServer.access"},
+        description="Key the login cookies are derived from (at least 32 random characters, e.g. `openssl rand -base64 32`). Secret: `pulumi config set --secret ...`.",
+    )
     dr: DisasterRecoveryConfig | None = Field(
         None,
         json_schema_extra={"documented_default": "none (not a DR stack)"},
@@ -181,6 +191,13 @@ class StackConfig(ConfigModel):
     @property
     def protect_state(self) -> bool:
         return self.environment == "prod" if self.protect is None else self.protect
+
+    @property
+    def history_server_access(self) -> bool:
+        """People reach History Servers through the OIDC login: on in prod unless a stack says otherwise."""
+        access = self.history_server.access.enabled
+        # Servers run only for teams: without teams there is nothing to log in to.
+        return bool(self.teams) and self.history_server.enabled and (self.environment == "prod" if access is None else access)
 
     @property
     def network_policies(self) -> bool:
@@ -289,6 +306,32 @@ def _observability_secrets(config: StackConfig) -> Iterator[PydanticCustomError]
         )
 
 
+@reads("historyServer", "teams", "historyServerClientSecret", "historyServerCookieSecret")
+def _history_server_access(config: StackConfig) -> Iterator[PydanticCustomError]:
+    if not config.history_server_access:
+        return
+    access = config.history_server.access
+    for key, value in (("issuerUrl", access.issuer_url), ("clientId", access.client_id)):
+        if value is None:
+            yield problem("is required with historyServer.access (the OIDC login of the History Servers)", key=f"historyServer.access.{key}", value=None)
+    for index, team in enumerate(config.teams):
+        if team.group is None:
+            yield problem(
+                "is required with historyServer.access: the identity provider's group whose members may open this team's History Server",
+                key=f"teams.{index}.group",
+                value=None,
+            )
+    for key, value in (("historyServerClientSecret", config.history_server_client_secret), ("historyServerCookieSecret", config.history_server_cookie_secret)):
+        if value is None:
+            yield problem(f"is required with historyServer.access: set it with `pulumi config set --secret spark-on-eks:{key}`", key=key, value=None)
+    if config.history_server.internal_load_balancer:
+        yield problem(
+            "serves plain HTTP, where browsers drop the login's Secure cookie; reach the servers with kubectl port-forward, or turn historyServer.access off",
+            key="historyServer.internalLoadBalancer",
+            value=True,
+        )
+
+
 @reads("cluster")
 def _arns_in_the_regions_partition(config: StackConfig) -> Iterator[PydanticCustomError]:
     from sparkeks.regions import REGIONS
@@ -342,4 +385,5 @@ CROSS_CHECKS = [
     _observability_secrets,
     celeborn_needs_the_service,
     celeborn_pool_in_spark_zones,
+    _history_server_access,
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -75,6 +76,39 @@ class SparkPlatformConfig(ConfigModel):
         return value
 
 
+class HistoryServerAccessConfig(ConfigModel):
+    """People's way into a team's History Server: an OIDC login in front of it (oauth2-proxy)."""
+
+    enabled: bool | None = Field(
+        None,
+        description="Put an OIDC login (oauth2-proxy) in front of each team's server that lets in only the team's `group`. Default: true in prod; off elsewhere, with a warning in the plan.",
+    )
+    issuer_url: str | None = Field(
+        None, json_schema_extra={"documented_default": "none: required with access"}, description="OIDC issuer URL of the identity provider (https)."
+    )
+    client_id: str | None = Field(
+        None, json_schema_extra={"documented_default": "none: required with access"}, description="OIDC client id registered for the History Servers."
+    )
+    groups_claim: str = Field("groups", description="ID-token claim that lists a person's groups.")
+    scopes: list[str] = Field(
+        default_factory=lambda: ["openid", "email", "profile"], description="Scopes requested at login (add the one your provider needs for the groups claim)."
+    )
+
+    @field_validator("issuer_url")
+    @classmethod
+    def _issuer(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https://[^\s/$.?#][^\s]*$", value):
+            raise problem("must be an https:// URL (the provider's issuer)")
+        return value
+
+    @field_validator("client_id", "groups_claim")
+    @classmethod
+    def _token(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[A-Za-z0-9._:@/-]{1,256}$", value):
+            raise problem("must be 1-256 characters of letters, digits and . _ : @ / -")
+        return value
+
+
 class HistoryServerConfig(ConfigModel):
     enabled: bool = Field(True, description="Run the Spark History Server (one per team, each reading its team's event logs).")
     spark_line: str = Field(
@@ -97,6 +131,9 @@ class HistoryServerConfig(ConfigModel):
     retained_applications: int = Field(50, ge=1, le=1000, description="Application UIs kept in memory.")
     internal_load_balancer: bool = Field(
         False, description="Expose each server through an internal NLB (VPC only); otherwise use kubectl port-forward."
+    )
+    access: HistoryServerAccessConfig = Field(
+        default_factory=HistoryServerAccessConfig, description="OIDC login in front of each team's server (people's access)."
     )
 
     @field_validator("spark_line")

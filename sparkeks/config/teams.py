@@ -127,6 +127,11 @@ class TeamConfig(ConfigModel):
     shuffle: Literal["local", "celeborn"] = Field(
         "local", description="Default shuffle of the team's jobs: `local` (executor disks, decommission and S3 fallback) or `celeborn` (needs spark.shuffle.service celeborn)."
     )
+    group: str | None = Field(
+        None,
+        json_schema_extra={"documented_default": "none: required with historyServer.access"},
+        description="The team's group in the identity provider (the OIDC groups claim): the only group its History Server lets in. Required with historyServer.access.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -135,6 +140,14 @@ class TeamConfig(ConfigModel):
             raise problem("must be 2-30 characters: lowercase letters, digits and hyphens, starting with a letter")
         if value in RESERVED_NAMESPACES or value.startswith("kube-"):
             raise problem(f"is a namespace the platform uses; reserved: {', '.join(RESERVED_NAMESPACES)}, kube-*")
+        return value
+
+    @field_validator("group")
+    @classmethod
+    def _group(cls, value: str | None) -> str | None:
+        # oauth2-proxy reads --allowed-group as a comma-separated list: a comma would split the group.
+        if value is not None and not re.fullmatch(r"[^,\x00-\x1f]{1,256}", value):
+            raise problem("must be 1-256 characters without commas or control characters (an identity-provider group)")
         return value
 
     @field_validator("pools")

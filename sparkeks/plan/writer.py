@@ -75,6 +75,13 @@ def inventory_of(plan: Plan, cost: dict[str, Any] | None = None) -> dict[str, An
     return inventory
 
 
+def warning_lines(config: Any) -> list[str]:
+    from sparkeks.plan.warnings import plan_warnings
+
+    warnings = plan_warnings(config)
+    return ["## Warnings", "", *(f"- **Warning:** {w}" for w in warnings), ""] if warnings else []
+
+
 def summary_of(plan: Plan) -> str:
     counts = Counter(r["type"] for r in plan.resources)
     lines = [
@@ -84,6 +91,7 @@ def summary_of(plan: Plan) -> str:
         f"{counts.get(HELM_RELEASE, 0)} Helm releases).",
         *(["", *plan.notes] if plan.notes else []),
         "",
+        *warning_lines(plan.config),
         "## Resources by type",
         "",
         "| type | count |",
