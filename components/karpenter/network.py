@@ -20,11 +20,11 @@ def network_policies(namespace: str, network: ClusterNetwork) -> list[dict[str, 
         ingress=[rule([scraper()], tcp(METRICS_PORT), "ingress")],
         egress=[
             dns(),
+            # The API's rule names the private subnets on 443, which also holds the interface endpoints:
+            # EC2, SQS and STS where the VPC has them.
             network.api_server(),
             pod_identity(),
-            # EC2, SQS and STS through their interface endpoints where the VPC has them; SSM (AMI aliases),
-            # IAM (instance profiles), EKS and the pricing API through NAT otherwise.
-            network.interface_endpoints(),
+            # SSM (AMI aliases), IAM (instance profiles), EKS and the pricing API through NAT otherwise.
             network.aws_public_endpoints(),
         ],
     )
