@@ -11,7 +11,7 @@ import pytest
 from sparkeks.netpol import DEFAULT_DENY, Address, Pod, may_connect
 
 TEAMS = ("analytics", "ml-platform")
-PLATFORM_NAMESPACES = {"karpenter", "spark-operator", "monitoring", "spark-history"}
+PLATFORM_NAMESPACES = {"karpenter", "spark-operator", "monitoring", "spark-history", "yunikorn"}
 NAME = "app.kubernetes.io/name"
 
 # prod: VPC 10.20.0.0/16, private subnets 10.20.0.0/18, 10.20.64.0/18, 10.20.128.0/18, Services 172.20.0.0/16.
@@ -46,6 +46,8 @@ PODS = {
     "spark operator": _pod("spark-operator", {NAME: "spark-operator", "app.kubernetes.io/instance": "spark-operator", "app.kubernetes.io/component": "controller"}),
     "spark operator webhook": _pod("spark-operator", {NAME: "spark-operator", "app.kubernetes.io/instance": "spark-operator", "app.kubernetes.io/component": "webhook"}),
     "karpenter": _pod("karpenter", {NAME: "karpenter", "app.kubernetes.io/instance": "karpenter"}),
+    "yunikorn scheduler": _pod("yunikorn", {"app": "yunikorn", "component": "yunikorn-scheduler"}),
+    "yunikorn admission": _pod("yunikorn", {"app": "yunikorn", "component": "yunikorn-admission-controller"}),
     "analytics history server": history_server("analytics"),
     "ml-platform history server": history_server("ml-platform"),
     "coredns": _pod("kube-system", {"k8s-app": "kube-dns"}),
@@ -116,6 +118,8 @@ def test_loki_is_reached_by_fluent_bit_grafana_prometheus_and_itself_only(prod, 
         ("kube-state-metrics", 8080, {"prometheus"}),
         ("fluent-bit", 2020, {"prometheus"}),
         ("opencost", 9003, {"prometheus"}),
+        ("yunikorn scheduler", 9080, {"prometheus", "yunikorn admission"}),
+        ("yunikorn admission", 9089, {"control plane ENI", "node"} | OPEN_EGRESS),
         # The History Servers' login proxies: their metrics port.
         ("analytics history server", 44180, {"prometheus"}),
     ],
@@ -143,11 +147,11 @@ def test_every_platform_namespace_denies_both_directions_by_default(prod):
 @pytest.mark.parametrize("namespace", sorted(PLATFORM_NAMESPACES))
 def test_a_pod_no_allowance_names_is_cut_off(prod, namespace):
     """A pod a chart adds later (or one started by hand) receives nothing, and sends nothing but what its
-    namespace allows every pod: in spark-operator, the Kubernetes API (the chart's hook Jobs need it)."""
+    namespace allows every pod: in spark-operator and yunikorn, the Kubernetes API (their charts' Jobs need it)."""
     policies, namespaces = _graph(prod)
     stranger = _pod(namespace, {"run": "debug"})
     reached = {name for name, (target, port, protocol) in DESTINATIONS.items() if may_connect(policies, namespaces, stranger, target, port, protocol)}
-    assert reached == (API if namespace == "spark-operator" else set())
+    assert reached == (API if namespace in ("spark-operator", "yunikorn") else set())
     for port in (53, 80, 443, 3000, 3100, 4040, 8080, 9090, 9443, 10250, 18080):
         assert _reachers(prod, stranger, port) == set(), port
 
@@ -195,6 +199,8 @@ AWS = {"interface endpoint", "public https"}
         ("prometheus", API | {"kubelet", "alertmanager", "prometheus", "loki", "analytics driver metrics", "karpenter metrics"}),
         ("opencost", API | {"prometheus"}),
         ("kube-state-metrics", API),
+        ("yunikorn scheduler", API),
+        ("yunikorn admission", API),
         ("prometheus-operator", API),
     ],
 )
