@@ -246,7 +246,7 @@ if config.teams:
                 cluster_network=cluster_network,
                 # People's login (on by default in prod); its secrets only from Pulumi secret config.
                 login=history_login(config, registry_host(account_id, config.region) if private_cluster else None),
-                team_groups={t.name: t.group for t in config.teams if t.group},
+                team_groups={t.name: t.login_group for t in config.teams},
                 client_secret=secret_value(config.history_server_client_secret),
                 cookie_secret=secret_value(config.history_server_cookie_secret),
                 monitoring=monitoring,

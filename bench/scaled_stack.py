@@ -25,6 +25,8 @@ def scaled_team(index: int) -> dict:
         },
         "max": {"cpu": 64, "memory": "256Gi"},
         "pods": 500,
+        # Its identity-provider group: the only people its History Server's login lets in.
+        "group": f"spark-{name}",
     }
 
 

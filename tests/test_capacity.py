@@ -222,9 +222,10 @@ def test_platform_pool_limits_below_what_platform_services_request_are_refused(t
     project = make_project(tmp_path / "project", {"prod": config})
     with pytest.raises(PlanError) as err:
         run_plan("prod", project)
-    # Steady platform pods (3.63 CPU, 19.0 GiB with OpenCost and YuniKorn's three) plus the History Servers' quota (2.5 CPU, 15 GiB).
+    # Steady platform pods (3.63 CPU, 19.0 GiB with OpenCost and YuniKorn's three) plus the History Servers' quota
+    # (2.6 CPU, 15.6 GiB: five 3 GiB servers, each with its 128 MiB, 20m login).
     assert err.value.lines == [
-        "stacks/Pulumi.prod.yaml: spark-on-eks:karpenter.platform.limits: platform services request 6.13 CPU, 34.0 GiB"
+        "stacks/Pulumi.prod.yaml: spark-on-eks:karpenter.platform.limits: platform services request 6.23 CPU, 34.6 GiB"
         " (History Servers at their quota), more than the platform pool's limits (4 CPU, 16Gi); raise them"
     ]
 
@@ -233,7 +234,7 @@ def test_summary_shows_the_platform_footprint(prod):
     summary = summary_of(prod.plan)
     assert "## Platform footprint" in summary
     assert "| system | 6 | 1.30 CPU | 2.6 GiB |" in summary
-    assert "History Servers: 2 teams, 0 pods running at plan time; at most 5 pods, 15.0 GiB and 2.50 CPU together" in summary
+    assert "History Servers: 2 teams, 0 pods running at plan time; at most 5 pods, 15.6 GiB and 2.60 CPU together" in summary
 
 
 def test_summary_before_the_platform_image_exists_says_so(monkeypatch, tmp_path):
@@ -249,7 +250,7 @@ def test_summary_before_the_platform_image_exists_says_so(monkeypatch, tmp_path)
 
 
 def _teams(n):
-    return [{"name": f"team-{i:03d}", "max": {"cpu": 64, "memory": "256Gi"}} for i in range(n)]
+    return [{"name": f"team-{i:03d}", "max": {"cpu": 64, "memory": "256Gi"}, "group": f"spark-team-{i:03d}"} for i in range(n)]
 
 
 def _history_memory(view):
@@ -267,7 +268,7 @@ def test_a_100_team_stack_plans_and_its_history_servers_stay_within_twice_a_2_te
     running_2, cap_2, servers_2 = _history_memory(two)
     running_100, cap_100, servers_100 = _history_memory(hundred)
     assert (servers_2, servers_100) == (2, 100)
-    assert cap_100 <= 2 * cap_2 and cap_100 == 5 * 3072
+    assert cap_100 <= 2 * cap_2 and cap_100 == 5 * (3072 + 128)  # a 3 GiB server and its login per pod
     assert running_100 <= 2 * max(running_2, 1)
     assert capacity_problems(hundred.plan.resources, "stacks/Pulumi.prod.yaml", "spark-on-eks") == []
     # Each team still reads only its own prefix: its server's log directory is its team's.

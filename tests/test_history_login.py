@@ -161,11 +161,10 @@ def _plan_errors(tmp_path, stack, **sections):
     return str(err.value).splitlines()
 
 
-def test_the_login_needs_its_provider_groups_and_secrets(tmp_path):
+def test_the_login_needs_its_provider_and_secrets(tmp_path):
     config = stack_config("prod")
     config = {k: v for k, v in config.items() if k not in ("spark-on-eks:historyServerClientSecret", "spark-on-eks:historyServerCookieSecret")}
     config["spark-on-eks:historyServer"] = {}
-    config["spark-on-eks:teams"] = [{k: v for k, v in t.items() if k != "group"} for t in config["spark-on-eks:teams"]]
     project = make_project(tmp_path / "project", {"prod": config})
     from sparkeks.plan.runner import PlanError, run_plan
 
@@ -175,8 +174,6 @@ def test_the_login_needs_its_provider_groups_and_secrets(tmp_path):
     assert str(err.value).splitlines() == [
         f"{f}:historyServer.access.issuerUrl: (missing): is required with historyServer.access (the OIDC login of the History Servers)",
         f"{f}:historyServer.access.clientId: (missing): is required with historyServer.access (the OIDC login of the History Servers)",
-        f"{f}:teams[0].group: (missing): is required with historyServer.access: the identity provider's group whose members may open this team's History Server",
-        f"{f}:teams[1].group: (missing): is required with historyServer.access: the identity provider's group whose members may open this team's History Server",
         f"{f}:historyServerClientSecret: (missing): is required with historyServer.access: set it with `pulumi config set --secret spark-on-eks:historyServerClientSecret`",
         f"{f}:historyServerCookieSecret: (missing): is required with historyServer.access: set it with `pulumi config set --secret spark-on-eks:historyServerCookieSecret`",
     ]
@@ -229,3 +226,22 @@ def test_a_group_with_a_comma_is_refused(tmp_path):
         'stacks/Pulumi.prod.yaml: spark-on-eks:teams[0].group: "data,admins": '
         "must be 1-256 characters without commas or control characters (an identity-provider group)"
     ]
+
+
+def test_a_team_without_a_group_is_let_in_by_its_conventional_group_only(plan_variant):
+    """Fail closed: the default names the team's Kubernetes group; a provider without it lets nobody in."""
+    teams = stack_config("prod")["spark-on-eks:teams"]
+    view = plan_variant("prod", teams=[{k: v for k, v in teams[0].items() if k != "group"}, teams[1]])
+    assert "--allowed-group=spark-on-eks:team:analytics" in _container(view, "analytics", "login")["args"]
+    assert "--allowed-group=ml-platform-engineers" in _container(view, "ml-platform", "login")["args"]
+
+
+def test_a_provider_on_private_routes_is_reached_by_its_ranges_only(plan_variant):
+    view = plan_variant("prod", historyServer={"access": {**stack_config("prod")["spark-on-eks:historyServer"]["access"], "issuerCidrs": ["10.200.0.0/24"]}})
+    policies = [r["inputs"] for r in view.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")]
+    server = Pod("spark-history", {"app.kubernetes.io/name": "spark-history-server", "app.kubernetes.io/instance": "analytics"}, "10.20.0.50")
+    from sparkeks.netpol import Address
+
+    assert may_connect(policies, {}, server, Address("10.200.0.7"), 443)
+    assert not may_connect(policies, {}, server, Address("10.200.1.7"), 443)
+    assert not may_connect(policies, {}, server, Address("10.200.0.7"), 80)

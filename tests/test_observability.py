@@ -146,7 +146,11 @@ def test_logs_carry_namespace_pod_container_and_spark_labels(prod):
 
 
 def test_spark_pod_monitors_scrape_drivers_in_the_team_namespaces(prod):
-    monitors = {r["inputs"]["metadata"]["name"]: r for r in prod.of_type("kubernetes:monitoring.coreos.com/v1:PodMonitor")}
+    monitors = {
+        r["inputs"]["metadata"]["name"]: r
+        for r in prod.of_type("kubernetes:monitoring.coreos.com/v1:PodMonitor")
+        if r["inputs"]["metadata"]["namespace"] == "monitoring"  # spark-history has the logins' monitor
+    }
     assert set(monitors) == {"spark-drivers", "spark-executors"}
     paths = {}
     for name, monitor in monitors.items():

@@ -48,8 +48,10 @@ def test_inventory_lists_every_resource_with_resolvable_parents_and_dependencies
     assert set(inventory) == {"project", "stack", "resources", "outputs", "secrets", "cost"}
     assert (inventory["project"], inventory["stack"]) == ("spark-on-eks", "prod")
     # Of a secret, only a digest of its ciphertext: the diff can say "changed (secret)", nobody can guess it.
-    ciphertext = stack_config("prod")["spark-on-eks:grafanaAdminPassword"]
-    assert inventory["secrets"] == {"spark-on-eks:grafanaAdminPassword": secret_fingerprint(ciphertext)}
+    secrets = ("grafanaAdminPassword", "historyServerClientSecret", "historyServerCookieSecret")
+    assert inventory["secrets"] == {
+        f"spark-on-eks:{key}": secret_fingerprint(stack_config("prod")[f"spark-on-eks:{key}"]) for key in secrets
+    }
     refs = {f"{r['type']}::{r['name']}" for r in inventory["resources"]}
     assert len(refs) == len(inventory["resources"])
     for resource in inventory["resources"]:

@@ -29,10 +29,12 @@ def _manifest(view, kind, name, namespace=None):
 
 
 def _config(base="prod", **sections):
-    raw = {k: v for k, v in stack_config(base).items() if k != PASSWORD}
+    # Every encrypted value of the stack file (the Grafana password, the History Servers' login) as a secret.
+    secrets = {k for k, v in stack_config(base).items() if isinstance(v, dict) and set(v) == {"secure"}} | {PASSWORD}
+    raw = {k: ("x" if k in secrets else v) for k, v in stack_config(base).items()}
     for section, value in sections.items():
         raw[f"spark-on-eks:{section}"] = value
-    return load_stack_config(base, {PASSWORD: "x", **raw}, {PASSWORD})
+    return load_stack_config(base, {PASSWORD: "x", **raw}, secrets)
 
 
 def _problems(base="prod", **sections):

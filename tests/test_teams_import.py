@@ -138,11 +138,10 @@ def test_every_expected_block_fits_the_stack_it_names():
         stack = args[args.index("--stack") + 1] if "--stack" in args else "prod"
         raw = {k: v for k, v in stack_config(stack).items() if k not in ("spark-on-eks:orgs", "spark-on-eks:teams")}
         raw.update({k: json.dumps(v) for k, v in _block(case).items()})
-        raw = {
-            k: (v if isinstance(v, str) else json.dumps(v)) for k, v in raw.items() if k != "spark-on-eks:grafanaAdminPassword"
-        }
-        raw["spark-on-eks:grafanaAdminPassword"] = "x"
-        load_stack_config(stack, raw, {"spark-on-eks:grafanaAdminPassword"})
+        # Every encrypted value of the stack file (the Grafana password, the History Servers' login) as a secret.
+        secrets = {k for k, v in raw.items() if isinstance(v, dict) and set(v) == {"secure"}}
+        raw = {k: ("x" if k in secrets else v if isinstance(v, str) else json.dumps(v)) for k, v in raw.items()}
+        load_stack_config(stack, raw, secrets)
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,8 @@ VERIFIED_IN_NEWER_CHART = {
     "admissionController.nodeSelector": {},
     "admissionController.tolerations": [],
     "admissionController.replicaCount": 1,
+    # 2387b43 values.yaml line 47, and 1.9.0's service_config.md "admissionController.hostNetwork" (default true).
+    "admissionController.hostNetwork": True,
     "admissionController.resources.requests.cpu": "100m",
     "admissionController.resources.requests.memory": "500Mi",
     "admissionController.resources.limits.memory": "500Mi",

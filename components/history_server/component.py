@@ -97,7 +97,11 @@ class HistoryServer(pulumi.ComponentResource):
             kubernetes_object(f"{name}-{team}-service-account", manifests.service_account(team), in_ns)
         if args.cluster_network is not None:
             policies = history_network_policies(
-                args.teams, args.cluster_network, login=args.login is not None, load_balancer=config.internal_load_balancer
+                args.teams,
+                args.cluster_network,
+                login=args.login is not None,
+                load_balancer=config.internal_load_balancer,
+                issuer_cidrs=tuple(config.access.issuer_cidrs),
             )
             for manifest in policies:
                 kubernetes_object(f"{name}-{manifest['metadata']['name']}", manifest, in_ns)

@@ -10,6 +10,7 @@ from sparkeks.placement import on_platform_nodes, zone_spread
 from sparkeks.quantities import cpu_millis
 from sparkeks.spark.layout import event_log_prefix, s3a
 from sparkeks.spark.sizing import kubernetes_memory, parse_memory_mib
+from sparkeks.config.teams import team_group
 from sparkeks.versions import SparkRuntime
 
 NAMESPACE = "spark-history"
@@ -76,11 +77,6 @@ def server_memory_mib(heap: str) -> int:
 
 def server_name(team: str) -> str:
     return f"{APP_NAME}-{team}"
-
-
-def team_group(team: str) -> str:
-    """The Kubernetes group of a team's people (map their IAM principals to it with EKS access entries)."""
-    return f"spark-on-eks:team:{team}"
 
 
 def labels(team: str) -> dict[str, str]:

@@ -15,7 +15,9 @@ from components.observability.network import scraper
 from sparkeks.netpol import Allowance, ClusterNetwork, addresses, dns, namespace_policies, pod_identity, pods, rule, tcp
 
 
-def network_policies(teams: list[str], network: ClusterNetwork, *, login: bool, load_balancer: bool = False) -> list[dict[str, Any]]:
+def network_policies(
+    teams: list[str], network: ClusterNetwork, *, login: bool, load_balancer: bool = False, issuer_cidrs: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
     def ingress(team: str) -> list[dict[str, Any]]:
         rules = [rule([pods(team)], tcp(PORT), "ingress")]
         if login:
@@ -29,5 +31,9 @@ def network_policies(teams: list[str], network: ClusterNetwork, *, login: bool, 
         for team in teams
     ]
     # No Kubernetes API: the servers mount no token.
-    egress = Allowance("servers-to-s3", {"app.kubernetes.io/name": APP_NAME}, egress=[dns(), pod_identity(), network.aws_public_endpoints()])
+    rules = [dns(), pod_identity(), network.aws_public_endpoints()]
+    if login and issuer_cidrs:
+        # An identity provider on private routes (`historyServer.access.issuerCidrs`).
+        rules.append(rule(addresses(*issuer_cidrs), tcp(443), "egress"))
+    egress = Allowance("servers-to-s3", {"app.kubernetes.io/name": APP_NAME}, egress=rules)
     return namespace_policies(NAMESPACE, [*servers, egress])

@@ -314,13 +314,6 @@ def _history_server_access(config: StackConfig) -> Iterator[PydanticCustomError]
     for key, value in (("issuerUrl", access.issuer_url), ("clientId", access.client_id)):
         if value is None:
             yield problem("is required with historyServer.access (the OIDC login of the History Servers)", key=f"historyServer.access.{key}", value=None)
-    for index, team in enumerate(config.teams):
-        if team.group is None:
-            yield problem(
-                "is required with historyServer.access: the identity provider's group whose members may open this team's History Server",
-                key=f"teams.{index}.group",
-                value=None,
-            )
     for key, value in (("historyServerClientSecret", config.history_server_client_secret), ("historyServerCookieSecret", config.history_server_cookie_secret)):
         if value is None:
             yield problem(f"is required with historyServer.access: set it with `pulumi config set --secret spark-on-eks:{key}`", key=key, value=None)

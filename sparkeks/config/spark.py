@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from sparkeks import versions
 from sparkeks.config.base import (
+    Cidr,
     ConfigModel,
     CpuQuantity,
     Duration,
@@ -90,6 +91,10 @@ class HistoryServerAccessConfig(ConfigModel):
         None, json_schema_extra={"documented_default": "none: required with access"}, description="OIDC client id registered for the History Servers."
     )
     groups_claim: str = Field("groups", description="ID-token claim that lists a person's groups.")
+    issuer_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        description="Private address ranges of the identity provider (peering, Direct Connect, a private cluster's only way to it): the login may reach them on 443. A public provider needs none.",
+    )
     scopes: list[str] = Field(
         default_factory=lambda: ["openid", "email", "profile"], description="Scopes requested at login (add the one your provider needs for the groups claim)."
     )

@@ -21,6 +21,12 @@ from sparkeks.config.base import (
 
 _TEAM_NAME = re.compile(r"^[a-z][a-z0-9-]{0,28}[a-z0-9]$")
 # Namespaces the platform itself uses; a team may not take them.
+def team_group(team: str) -> str:
+    """A team's group by convention: in Kubernetes (map its people's IAM principals to it with EKS access
+    entries) and, unless `teams[].group` names another, in the identity provider for its History Server."""
+    return f"spark-on-eks:team:{team}"
+
+
 RESERVED_NAMESPACES = ("default", "karpenter", "spark-operator", "spark-history", "monitoring", "yunikorn")
 POOL_KEYS = ("driver", "executor", "executorNvme")
 
@@ -129,8 +135,8 @@ class TeamConfig(ConfigModel):
     )
     group: str | None = Field(
         None,
-        json_schema_extra={"documented_default": "none: required with historyServer.access"},
-        description="The team's group in the identity provider (the OIDC groups claim): the only group its History Server lets in. Required with historyServer.access.",
+        json_schema_extra={"documented_default": "`spark-on-eks:team:<name>`"},
+        description="The team's group in the identity provider (the OIDC groups claim): the only group its History Server's login lets in. Default: the team's Kubernetes group name; no such group in the provider means nobody gets in.",
     )
 
     @field_validator("name")
@@ -141,6 +147,10 @@ class TeamConfig(ConfigModel):
         if value in RESERVED_NAMESPACES or value.startswith("kube-"):
             raise problem(f"is a namespace the platform uses; reserved: {', '.join(RESERVED_NAMESPACES)}, kube-*")
         return value
+
+    @property
+    def login_group(self) -> str:
+        return self.group or team_group(self.name)
 
     @field_validator("group")
     @classmethod
