@@ -277,3 +277,20 @@ def test_yunikorn_namespace_denies_by_default_and_admits_its_webhook(plan_varian
     assert not may_connect(policies, namespaces, driver, scheduler, 9080)
     cni = view.one("aws:eks/addon:Addon", "cluster-vpc-cni")["inputs"]
     assert json.loads(cni["configurationValues"])["enableNetworkPolicy"] == "true"
+
+
+def test_celeborn_namespace_denies_both_ways_and_its_pods_reach_only_each_other(plan_variant):
+    view = plan_variant("prod", spark={"shuffle": {"service": "celeborn"}})
+    policies, namespaces = _graph(view)
+    assert _platform_namespaces(view) == PLATFORM_NAMESPACES | {"celeborn"}
+    [deny] = [p for p in policies if p["metadata"]["namespace"] == "celeborn" and p["metadata"]["name"] == DEFAULT_DENY]
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    base = {"app.kubernetes.io/name": "celeborn", "app.kubernetes.io/instance": "celeborn"}
+    worker = _pod("celeborn", {**base, "app.kubernetes.io/role": "worker"})
+    master = _pod("celeborn", {**base, "app.kubernetes.io/role": "master"})
+    assert may_connect(policies, namespaces, worker, master, 9097)
+    assert may_connect(policies, namespaces, worker, PODS["coredns"], 53, "UDP")
+    reached = {name for name, (target, port, protocol) in DESTINATIONS.items() if may_connect(policies, namespaces, worker, target, port, protocol)}
+    assert reached == {"dns"}
+    stranger = _pod("celeborn", {"run": "debug"})
+    assert not any(may_connect(policies, namespaces, stranger, t, p, proto) for t, p, proto in DESTINATIONS.values())

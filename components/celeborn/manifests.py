@@ -9,7 +9,7 @@ from components.celeborn.values import WORKER_POOL, role_labels
 from components.karpenter.nodes import NVME_NODE_CLASS, node_pools
 from components.spark.teams import MONITORING_LABEL, TEAM_LABEL
 from sparkeks.config.shuffle import CelebornWorkerPoolConfig
-from sparkeks.netpol import network_policy
+from sparkeks.netpol import Allowance, dns, namespace_policies, tcp
 from sparkeks.spark import celeborn
 
 METRICS_PORT_NAME = "metrics"  # the chart's name for each pod's HTTP (metrics) port
@@ -58,15 +58,11 @@ def pod_monitor(role: str) -> dict[str, Any]:
     }
 
 
-def _tcp(*ports: int) -> list[dict[str, Any]]:
-    return [{"protocol": "TCP", "port": port} for port in ports]
-
-
 def network_policies() -> list[dict[str, Any]]:
-    """Team namespaces reach the client ports only (masters' RPC, workers' RPC, push and fetch); masters
-    and workers talk among themselves (Raft, heartbeats, replication); Prometheus reaches the HTTP ports.
-    No team pod reaches the HTTP ports, which also serve Celeborn's admin REST API."""
-    ns = celeborn.NAMESPACE
+    """Default-deny both ways (sparkeks.netpol), then: team namespaces reach the client ports only (masters'
+    RPC, workers' RPC, push and fetch); masters and workers talk among themselves (Raft, heartbeats,
+    replication) and resolve each other's names; Prometheus reaches the HTTP ports. No team pod reaches the
+    HTTP ports, which also serve Celeborn's admin REST API; Celeborn calls nothing outside its release."""
     teams = {"namespaceSelector": {"matchExpressions": [{"key": TEAM_LABEL, "operator": "Exists"}]}}
     prometheus = {
         "namespaceSelector": {"matchLabels": {MONITORING_LABEL: "true"}},
@@ -74,29 +70,33 @@ def network_policies() -> list[dict[str, Any]]:
     }
     same_release = {"podSelector": {"matchLabels": {"app.kubernetes.io/instance": celeborn.RELEASE}}}
     worker = celeborn.WORKER_PORTS
-    return [
-        network_policy("default-deny-ingress", ns, {}, ingress=[]),
-        network_policy(
-            f"{celeborn.RELEASE}-master",
-            ns,
-            role_labels("master"),
-            ingress=[
-                {"from": [teams], "ports": _tcp(celeborn.MASTER_PORT)},
-                {"from": [same_release], "ports": _tcp(celeborn.MASTER_PORT, celeborn.MASTER_INTERNAL_PORT, celeborn.MASTER_RAFT_PORT)},
-                {"from": [prometheus], "ports": _tcp(celeborn.MASTER_HTTP_PORT)},
-            ],
-        ),
-        network_policy(
-            f"{celeborn.RELEASE}-worker",
-            ns,
-            role_labels("worker"),
-            ingress=[
-                {"from": [teams], "ports": _tcp(worker["rpc"], worker["push"], worker["fetch"])},
-                {"from": [same_release], "ports": _tcp(worker["rpc"], worker["push"], worker["fetch"], worker["replicate"])},
-                {"from": [prometheus], "ports": _tcp(celeborn.WORKER_HTTP_PORT)},
-            ],
-        ),
-    ]
+    internal = tcp(
+        celeborn.MASTER_PORT, celeborn.MASTER_INTERNAL_PORT, celeborn.MASTER_RAFT_PORT, worker["rpc"], worker["push"], worker["fetch"], worker["replicate"]
+    )
+    return namespace_policies(
+        celeborn.NAMESPACE,
+        [
+            Allowance(
+                f"{celeborn.RELEASE}-master",
+                role_labels("master"),
+                ingress=[
+                    {"from": [teams], "ports": tcp(celeborn.MASTER_PORT)},
+                    {"from": [same_release], "ports": tcp(celeborn.MASTER_PORT, celeborn.MASTER_INTERNAL_PORT, celeborn.MASTER_RAFT_PORT)},
+                    {"from": [prometheus], "ports": tcp(celeborn.MASTER_HTTP_PORT)},
+                ],
+            ),
+            Allowance(
+                f"{celeborn.RELEASE}-worker",
+                role_labels("worker"),
+                ingress=[
+                    {"from": [teams], "ports": tcp(worker["rpc"], worker["push"], worker["fetch"])},
+                    {"from": [same_release], "ports": tcp(worker["rpc"], worker["push"], worker["fetch"], worker["replicate"])},
+                    {"from": [prometheus], "ports": tcp(celeborn.WORKER_HTTP_PORT)},
+                ],
+            ),
+            Allowance(f"{celeborn.RELEASE}-peers", {"app.kubernetes.io/instance": celeborn.RELEASE}, egress=[dns(), {"to": [same_release], "ports": internal}]),
+        ],
+    )
 
 
 def worker_node_pools(pool: CelebornWorkerPoolConfig, *, zones: list[str]) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from components.observability.values import LOKI_GATEWAY_PORT
 from components.observability.values import NAMESPACE as MONITORING_NAMESPACE
+from sparkeks.spark import celeborn
 from sparkeks.netpol import Allowance, ClusterNetwork, dns, namespace_policies, pod_identity, pods, rule, tcp
 
 NAME = "app.kubernetes.io/name"
@@ -56,6 +57,8 @@ POD_SCRAPE_PORTS = sorted(
         9003,  # OpenCost
         9080,  # YuniKorn's scheduler REST (metrics)
         44180,  # the History Servers' oauth2-proxy metrics
+        celeborn.MASTER_HTTP_PORT,
+        celeborn.WORKER_HTTP_PORT,
         COREDNS_METRICS_PORT,
     }
 )
