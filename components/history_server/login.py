@@ -123,6 +123,7 @@ def login_pod_monitor(namespace: str) -> dict[str, Any]:
         "kind": "PodMonitor",
         "metadata": {"name": "history-server-logins", "namespace": namespace, "labels": {"app.kubernetes.io/part-of": "spark-on-eks"}},
         "spec": {
+            "namespaceSelector": {"matchNames": [namespace]},
             "selector": {"matchLabels": {"app.kubernetes.io/name": APP_NAME}},
             "podMetricsEndpoints": [{"port": "login-metrics", "path": "/metrics", "interval": "30s"}],
         },
