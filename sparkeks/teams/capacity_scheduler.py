@@ -13,7 +13,18 @@ from fractions import Fraction
 from pathlib import Path
 
 from sparkeks.teams.xmlfile import ImportProblems, read_xml
-from sparkeks.teams.yarn import APPROXIMATED, NO_EQUIVALENT, ONE_TO_ONE, Exact, Mapping, YarnQueue, decimal, describe, format_mib
+from sparkeks.teams.yarn import (
+    APPROXIMATED,
+    NO_EQUIVALENT,
+    ONE_TO_ONE,
+    Exact,
+    Mapping,
+    SchedulerFileReader,
+    YarnQueue,
+    decimal,
+    describe,
+    format_mib,
+)
 
 PREFIX = "yarn.scheduler.capacity."
 
@@ -95,17 +106,10 @@ _ABSOLUTE = re.compile(r"^\[(.*)\]$")
 _WEIGHT = re.compile(r"^([0-9]+(\.[0-9]+)?)w$")
 
 
-class _Reader:
+class _Reader(SchedulerFileReader):
     def __init__(self, path: Path, total: Exact | None):
-        self.label = str(path)
-        self.total = total
-        self.problems: list[str] = []
-        self.mappings: list[Mapping] = []
+        super().__init__(path, total)
         self.props: dict[str, str] = {}
-
-    def fail(self, name: str, value: str | None, reason: str) -> None:
-        shown = "(missing)" if value is None else f'"{value}"'
-        self.problems.append(f"{self.label}: {name}: {shown}: {reason}")
 
     def read(self) -> YarnQueue:
         root = read_xml(Path(self.label))
@@ -384,6 +388,4 @@ class _Reader:
 
 
 def read_capacity_scheduler(path: Path, total: Exact | None) -> tuple[YarnQueue, list[Mapping]]:
-    reader = _Reader(path, total)
-    tree = reader.read()
-    return tree, reader.mappings
+    return _Reader(path, total).imported()

@@ -13,7 +13,17 @@ from fractions import Fraction
 from pathlib import Path
 
 from sparkeks.teams.xmlfile import ImportProblems, read_xml
-from sparkeks.teams.yarn import APPROXIMATED, NO_EQUIVALENT, ONE_TO_ONE, Exact, Mapping, YarnQueue, decimal, describe
+from sparkeks.teams.yarn import (
+    APPROXIMATED,
+    NO_EQUIVALENT,
+    ONE_TO_ONE,
+    Exact,
+    Mapping,
+    SchedulerFileReader,
+    YarnQueue,
+    decimal,
+    describe,
+)
 
 _QUEUE_NOTES = {
     "maxRunningApps": "applications wait in the queue for capacity instead (gang scheduling)",
@@ -53,17 +63,7 @@ _PERCENT_TWO = re.compile(
 )
 
 
-class _Reader:
-    def __init__(self, path: Path, total: Exact | None):
-        self.label = str(path)
-        self.total = total
-        self.problems: list[str] = []
-        self.mappings: list[Mapping] = []
-
-    def fail(self, where: str, value: str | None, reason: str) -> None:
-        shown = "(missing)" if value is None else f'"{value}"'
-        self.problems.append(f"{self.label}: {where}: {shown}: {reason}")
-
+class _Reader(SchedulerFileReader):
     def read(self) -> YarnQueue:
         doc = read_xml(Path(self.label))
         if doc.tag != "allocations":
@@ -251,6 +251,4 @@ class _Reader:
 
 
 def read_fair_scheduler(path: Path, total: Exact | None) -> tuple[YarnQueue, list[Mapping]]:
-    reader = _Reader(path, total)
-    tree = reader.read()
-    return tree, reader.mappings
+    return _Reader(path, total).imported()

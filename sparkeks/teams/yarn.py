@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 
 ONE_TO_ONE = "one-to-one"
 APPROXIMATED = "approximated"
@@ -71,3 +72,25 @@ def describe(amount: Exact) -> str:
     mib = amount.memory_mib
     memory = format_mib(int(mib)) if mib.denominator == 1 and (mib % 1024 == 0 or mib < 1024) else f"{_number(mib / 1024)}Gi"
     return f"{_number(amount.cpu)} cpu, {memory}"
+
+
+class SchedulerFileReader:
+    """What both scheduler-file readers share: the file's label, the amounts' total, and every problem and
+    mapping collected on the way, so one run reports them all."""
+
+    def __init__(self, path: Path, total: Exact | None):
+        self.label = str(path)
+        self.total = total
+        self.problems: list[str] = []
+        self.mappings: list[Mapping] = []
+
+    def fail(self, where: str, value: str | None, reason: str) -> None:
+        shown = "(missing)" if value is None else f'"{value}"'
+        self.problems.append(f"{self.label}: {where}: {shown}: {reason}")
+
+    def read(self) -> YarnQueue:
+        raise NotImplementedError
+
+    def imported(self) -> tuple[YarnQueue, list[Mapping]]:
+        tree = self.read()
+        return tree, self.mappings
