@@ -152,6 +152,13 @@ def load_support(path: Path = SUPPORT_FILE) -> dict[str, Any]:
     return data
 
 
+def kubernetes_standard_support_ends(minor: str, path: Path = SUPPORT_FILE) -> dt.date | None:
+    """The day EKS standard support of a Kubernetes minor ends, per the support file (None where it gives none)."""
+    eol = (load_support(path)["components"].get("kubernetes") or {}).get("endOfLife") or {}
+    ends = (eol.get(minor) or {}).get("standardSupportEnds")
+    return _date(ends, f"{path.name}: kubernetes.endOfLife.{minor}.standardSupportEnds") if ends else None
+
+
 def _waivers(data: dict[str, Any], path: Path) -> list[Waiver]:
     waivers = []
     for index, entry in enumerate(data.get("waivers") or []):

@@ -8,6 +8,7 @@ The result is plain data: the `cost` block of inventory.json, which `diff` and `
 from __future__ import annotations
 
 import math
+from datetime import date
 from typing import Any
 
 from sparkeks.config.model import StackConfig
@@ -56,11 +57,32 @@ def _of_type(resources: list[dict[str, Any]], type_: str) -> list[dict[str, Any]
     return [r for r in resources if r["type"] == type_]
 
 
-def _fixed(resources: list[dict[str, Any]], config: StackConfig, region: str) -> list[dict[str, Any]]:
+def _control_plane(cluster: dict[str, Any], lines: _Lines, on: date) -> None:
+    """One cluster-hour per hour: at the extended-support rate once the minor is past standard support on a
+    cluster whose upgrade policy keeps it there (EXTENDED), else at the standard rate (a STANDARD cluster is
+    upgraded by AWS when standard support ends, so it never pays the extended rate)."""
+    from sparkeks.version_policy import kubernetes_standard_support_ends
+
+    inputs = cluster["inputs"]
+    version = inputs.get("version")
+    # The EKS API enables extended support on a cluster created without an upgrade policy.
+    policy = (inputs.get("upgradePolicy") or {}).get("supportType") or "EXTENDED"
+    ends = kubernetes_standard_support_ends(version) if version else None
+    cluster_is = f"EKS cluster, Kubernetes {version}"
+    if ends is None:
+        lines.add("control plane", f"{cluster_is}, standard support (no end of standard support in sparkeks/support.yaml)", 1, "eks.standard")
+    elif policy != "EXTENDED":
+        lines.add("control plane", f"{cluster_is}, standard support (upgrade policy {policy}: AWS upgrades the cluster when it ends, {ends})", 1, "eks.standard")
+    elif ends <= on:
+        lines.add("control plane", f"{cluster_is}, extended support (standard support ended {ends})", 1, "eks.extended")
+    else:
+        lines.add("control plane", f"{cluster_is}, standard support until {ends}, then extended support (upgrade policy EXTENDED)", 1, "eks.standard")
+
+
+def _fixed(resources: list[dict[str, Any]], config: StackConfig, region: str, on: date) -> list[dict[str, Any]]:
     lines = _Lines(region)
     for cluster in _of_type(resources, "aws:eks/cluster:Cluster"):
-        version = cluster["inputs"].get("version")
-        lines.add("control plane", f"EKS cluster, Kubernetes {version}, standard support", 1, "eks.standard")
+        _control_plane(cluster, lines, on)
 
     for group in _of_type(resources, "aws:eks/nodeGroup:NodeGroup"):
         inputs = group["inputs"]
@@ -168,7 +190,12 @@ def _usage_rates(resources: list[dict[str, Any]], region: str) -> list[dict[str,
     if _of_type(resources, "aws:s3/bucket:Bucket"):
         wanted += [("S3 Standard storage (event logs, Loki chunks)", "s3.standard"), ("S3 writes", "s3.put"), ("S3 reads", "s3.get")]
     if _of_type(resources, "aws:cloudwatch/logGroup:LogGroup"):
-        wanted += [("control-plane logs ingested", "logs.ingest"), ("control-plane logs stored", "logs.store")]
+        # EKS bills its control-plane logs as standard CloudWatch Logs ingestion and storage (EKS user guide,
+        # "Send control plane logs to CloudWatch Logs"), not at the vended-log tiers other services' logs get.
+        wanted += [
+            ("EKS control-plane logs ingested (standard CloudWatch Logs ingestion, not vended logs)", "logs.ingest"),
+            ("EKS control-plane logs stored", "logs.store"),
+        ]
     if _of_type(resources, "aws:kms/key:Key"):
         wanted.append(("KMS requests", "kms.requests"))
     if _of_type(resources, "aws:sqs/queue:Queue"):
@@ -259,10 +286,11 @@ def _pools(resources: list[dict[str, Any]], config: StackConfig, region: str) ->
     return pools
 
 
-def estimate(resources: list[dict[str, Any]], config: StackConfig) -> dict[str, Any]:
-    """The `cost` block of a plan."""
+def estimate(resources: list[dict[str, Any]], config: StackConfig, on: date | None = None) -> dict[str, Any]:
+    """The `cost` block of a plan, as charged on `on` (today by default: whether a cluster pays for extended
+    support depends on the day)."""
     region = config.region
-    fixed = _fixed(resources, config, region)
+    fixed = _fixed(resources, config, region, on or date.today())
     components: dict[str, float] = {}
     for line in fixed:
         if line["monthlyUsd"] is not None:
