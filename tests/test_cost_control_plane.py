@@ -117,3 +117,14 @@ def test_control_plane_logs_are_priced_at_standard_ingestion(prod):
         "source": "logs",
     }
     assert rates["EKS control-plane logs stored"]["usd"] == 0.03
+
+
+def test_extended_support_from_a_price_list_table_is_its_standard_hour_plus_the_surcharge(dev, tmp_path, monkeypatch):
+    from sparkeks.cost import prices, refresh
+    from tests.test_price_list import FETCHED, WANTED, _fetch
+
+    # The fixture's answers: AmazonEKS-Hours:perCluster 0.1001 and AmazonEKS-Hours:extendedSupport 0.5002 (test data).
+    refresh.refresh(["us-west-2"], tmp_path, WANTED, _fetch(), FETCHED)
+    monkeypatch.setenv(prices.TABLES_ENV, str(tmp_path))
+    line = _control_plane(estimate(_with_cluster(dev.plan.resources, "1.34", "EXTENDED"), dev.plan.config, on=AFTER_134_ENDS))
+    assert (line["unitUsd"], line["source"], line["monthlyUsd"]) == (0.6003, "price-list:us-west-2", round(0.6003 * HOURS, 2))
