@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,13 @@ def make_project(root: Path, stacks: dict[str, dict[str, Any]]) -> Path:
     for name, config in stacks.items():
         (root / "stacks" / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}, sort_keys=False))
     return root
+
+
+def copy_of_the_project(dest: Path) -> Path:
+    """The checkout's files without its virtualenv, git data, build output and caches (to build or install)."""
+    ignore = shutil.ignore_patterns(".venv", ".git", "build", "node_modules", "__pycache__", "*.egg-info", ".pytest_cache")
+    shutil.copytree(PROJECT_ROOT, dest, ignore=ignore, symlinks=True)
+    return dest
 
 
 def written_plan(tmp_path: Path, name: str, config: dict[str, Any], stack: str = "prod") -> Path:

@@ -13,7 +13,7 @@ import pytest
 from sparkeks.ci import changed_files
 from sparkeks.plan.runner import PROJECT_ROOT
 from sparkeks.project import ProjectNotFound, find_project
-from tests.conftest import make_project, stack_config
+from tests.conftest import copy_of_the_project, make_project, stack_config
 
 
 def _cli(*args, cwd=PROJECT_ROOT):
@@ -159,17 +159,11 @@ def test_plan_runs_from_a_subdirectory(tmp_path):
 # ---- the installed command ---------------------------------------------------------------------------
 
 
-def _copy_of_the_project(dest: Path) -> Path:
-    ignore = shutil.ignore_patterns(".venv", ".git", "build", "node_modules", "__pycache__", "*.egg-info", ".pytest_cache")
-    shutil.copytree(PROJECT_ROOT, dest, ignore=ignore, symlinks=True)
-    return dest
-
-
 def test_pip_install_gives_a_sparkeks_command_that_works_from_anywhere(tmp_path):
     import site
     import venv
 
-    checkout = _copy_of_the_project(tmp_path / "checkout")
+    checkout = copy_of_the_project(tmp_path / "checkout")
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     # Dependencies (and the build backend) from this interpreter's site-packages: the test stays offline.
