@@ -60,20 +60,56 @@ def test_fast_loader_reads_plans_and_chart_values_as_the_safe_loader_does(prod, 
         assert yamlio.load(text) == yaml.safe_load(text), path.name
 
 
-def test_program_gc_holds_back_full_collections_and_restores_the_callers_settings(monkeypatch):
+def test_program_gc_turns_the_collector_off_for_the_run_and_restores_the_callers_settings(monkeypatch):
     monkeypatch.delenv("SPARK_EKS_GC", raising=False)
     before = gc.get_threshold()
+    assert gc.isenabled()
     with gc_policy.program_gc():
-        assert gc.get_threshold() == gc_policy.PROGRAM_THRESHOLDS
-        assert gc.isenabled()  # young collections still free short-lived cycles
+        # Even young collections grow dearer per object as the live graph grows (they chase its
+        # references), which made the time per resource grow with teams: none run during the program.
+        assert not gc.isenabled()
+    assert gc.isenabled()
     assert gc.get_threshold() == before
+
+
+def test_program_gc_nested_in_a_disabled_caller_leaves_the_collector_off(monkeypatch):
+    monkeypatch.delenv("SPARK_EKS_GC", raising=False)
+    gc.disable()
+    try:
+        with gc_policy.program_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_program_gc_restores_the_collector_when_the_run_fails(monkeypatch):
+    monkeypatch.delenv("SPARK_EKS_GC", raising=False)
+    try:
+        with gc_policy.program_gc():
+            raise RuntimeError("the program failed")
+    except RuntimeError:
+        pass
+    assert gc.isenabled()
 
 
 def test_program_gc_can_be_turned_off_for_comparison(monkeypatch):
     monkeypatch.setenv("SPARK_EKS_GC", "default")
     before = gc.get_threshold()
     with gc_policy.program_gc():
+        assert gc.isenabled()
         assert gc.get_threshold() == before
+
+
+def test_pulumi_up_runs_the_program_with_the_collector_off(monkeypatch):
+    # __main__.py calls tune_for_program() once, for the whole program run of `pulumi up`.
+    monkeypatch.delenv("SPARK_EKS_GC", raising=False)
+    try:
+        gc_policy.tune_for_program()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert "tune_for_program()" in (PROJECT_ROOT / "__main__.py").read_text()
 
 
 def test_a_plan_run_leaves_the_callers_collector_settings_as_they_were(monkeypatch):
@@ -84,6 +120,7 @@ def test_a_plan_run_leaves_the_callers_collector_settings_as_they_were(monkeypat
     try:
         run_plan("dev")
         assert gc.get_threshold() == custom
+        assert gc.isenabled()
     finally:
         gc.set_threshold(*previous)
 
@@ -109,3 +146,35 @@ def test_each_team_adds_the_same_number_of_resources(tmp_path):
     per_team = two - one
     assert per_team > 5
     assert four - two == 2 * per_team
+
+
+def test_the_offline_run_skips_source_positions_and_registers_the_same_resources(monkeypatch):
+    # Source positions are for the engine's diagnostics; no engine reads them offline, and capturing one
+    # (a stack walk and a file URI per frame) cost about a tenth of the program run.
+    import contextlib
+
+    import pulumi.runtime.resource as sdk_resource
+
+    from sparkeks.plan import runner
+
+    original = sdk_resource._get_stack_trace
+    seen: list[int] = []
+    from sparkeks.plan.monitor import PlanMonitor
+
+    real_register = PlanMonitor.RegisterResource
+
+    def register(self, request):
+        seen.append(len(request.stackTrace.frames))
+        return real_register(self, request)
+
+    monkeypatch.setattr(PlanMonitor, "RegisterResource", register)
+    fast = run_plan("dev")
+    assert sdk_resource._get_stack_trace is original  # restored after the run
+    assert seen and set(seen) == {0}
+
+    seen.clear()
+    monkeypatch.setattr(runner, "without_source_positions", contextlib.nullcontext)
+    full = run_plan("dev")
+    assert seen and min(seen) > 0  # the SDK's own capture, for comparison
+    assert fast.resources == full.resources
+    assert fast.outputs == full.outputs
