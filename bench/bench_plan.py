@@ -2,14 +2,17 @@
 
 Each run is a fresh process (what a user and CI pay, imports included). The floor is
 bench/flat_program.py registering the same resources flat under plain Pulumi mocks, measured in the same
-session on the same machine, interleaved with the plan so drift in machine load hits both alike.
+session on the same machine. Runs go round-robin (each round runs every row's plan and floor once), so
+drift in the machine's speed hits the plan and its floor, and every team count, alike.
 
 Two tables:
 - the shipped stacks (`--stacks`, default dev and prod);
 - scaling: the prod stack with N synthetic teams (`--teams`, default 1 10 20 100 200; bench/scaled_stack.py),
   each planned with the project's collector settings and with CPython's defaults (`SPARK_EKS_GC=default`),
   to show what sparkeks/gc_policy.py buys. "ms/resource" is the marginal cost: the time above the
-  smallest team count's plan, per resource added.
+  smallest team count's plan, per resource added, for the plan and for its floor. Each round's rows are
+  paired (ratio = plan / floor of the same round; marginal = this count minus the smallest count in the
+  same round) and the medians over rounds are reported.
 
 Targets: every plan within 1.2x of its floor, a 100-team plan under 8 s, and the marginal time per
 resource flat (within 15%) from 10 to 200 teams. Exit status 1 when a target is missed.
@@ -28,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,13 +55,33 @@ class Sample:
 class Row:
     label: str
     resources: int
-    plan: Sample
-    floor: Sample
-    plan_default_gc: Sample | None = None
+    plans: list[Sample]
+    floors: list[Sample]
+    defaults: list[Sample]
+    """One sample per round, in round order: round i of every row ran within the same minute or so."""
+
+    @property
+    def plan(self) -> Sample:
+        return median(self.plans)
+
+    @property
+    def floor(self) -> Sample:
+        return median(self.floors)
+
+    @property
+    def plan_default_gc(self) -> Sample | None:
+        return median(self.defaults) if self.defaults else None
 
     @property
     def ratio(self) -> float:
-        return self.plan.wall / self.floor.wall
+        """Median of each round's plan / floor (paired: both ran back to back)."""
+        return statistics.median(p.wall / f.wall for p, f in zip(self.plans, self.floors))
+
+    def ms_per_added_resource(self, base: "Row", floor: bool = False) -> float:
+        """Median over rounds of (this row - base row) / resources added, each round's rows paired."""
+        added = self.resources - base.resources
+        mine, theirs = (self.floors, base.floors) if floor else (self.plans, base.plans)
+        return statistics.median(1000 * (a.wall - b.wall) / added for a, b in zip(mine, theirs))
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> Sample:
@@ -80,19 +103,39 @@ def median(samples: list[Sample]) -> Sample:
     )
 
 
-def bench(label: str, stack: str, project: Path, runs: int, out: Path, with_default_gc: bool) -> Row:
-    plan_cmd = [sys.executable, "-m", "sparkeks", "plan", stack, "-q", "--project-dir", str(project), "--out", str(out / stack)]
-    measure(plan_cmd)  # warm the file cache and write the inventory the floor replays
-    floor_cmd = [sys.executable, str(ROOT / "bench" / "flat_program.py"), str(out / stack / "inventory.json")]
+@dataclass
+class Case:
+    label: str
+    stack: str
+    project: Path
+    with_default_gc: bool
+    plans: list[Sample] = field(default_factory=list)
+    floors: list[Sample] = field(default_factory=list)
+    defaults: list[Sample] = field(default_factory=list)
+
+
+def bench(cases: list[Case], runs: int, out: Path) -> list[Row]:
+    """Time every case `runs` times, round-robin: each round runs every case's plan and floor (and the plan
+    with CPython's collector defaults) before the next round starts. This machine's speed drifts by tens of
+    percent over minutes; interleaving makes the drift hit every team count alike, so the medians stay
+    comparable across rows, which the time per added resource depends on."""
+
+    def plan_cmd(case: Case) -> list[str]:
+        return [sys.executable, "-m", "sparkeks", "plan", case.stack, "-q", "--project-dir", str(case.project), "--out", str(out / case.stack)]
+
+    for case in cases:
+        measure(plan_cmd(case))  # warm the file cache and write the inventory the floor replays
     default_gc = {**os.environ, "SPARK_EKS_GC": "default"}
-    plans, floors, defaults = [], [], []
     for _ in range(runs):
-        plans.append(measure(plan_cmd))
-        floors.append(measure(floor_cmd))
-        if with_default_gc:
-            defaults.append(measure(plan_cmd, env=default_gc))
-    resources = len(json.loads((out / stack / "inventory.json").read_text())["resources"])
-    return Row(label, resources, median(plans), median(floors), median(defaults) if defaults else None)
+        for case in cases:
+            case.plans.append(measure(plan_cmd(case)))
+            case.floors.append(measure([sys.executable, str(ROOT / "bench" / "flat_program.py"), str(out / case.stack / "inventory.json")]))
+            if case.with_default_gc:
+                case.defaults.append(measure(plan_cmd(case), env=default_gc))
+    return [
+        Row(case.label, len(json.loads((out / case.stack / "inventory.json").read_text())["resources"]), case.plans, case.floors, case.defaults)
+        for case in cases
+    ]
 
 
 def machine() -> str:
@@ -106,7 +149,7 @@ def machine() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=3, help="paired repetitions per row (medians are reported)")
+    parser.add_argument("--runs", type=int, default=5, help="rounds; each runs every row once (medians are reported)")
     parser.add_argument("--stacks", nargs="*", default=["dev", "prod"], help="shipped stacks to time")
     parser.add_argument("--teams", nargs="*", type=int, default=[1, 10, 20, 100, 200], help="team counts of the scaled prod stack")
     args = parser.parse_args()
@@ -118,38 +161,34 @@ def main() -> int:
         if args.stacks:
             print("\n| stack | resources | plan wall | floor wall | ratio | plan CPU | floor CPU | plan peak RSS | floor peak RSS |")
             print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-            for stack in args.stacks:
-                r = bench(stack, stack, ROOT, args.runs, out, with_default_gc=False)
-                print(
-                    f"| {stack} | {r.resources} | {r.plan.wall:.2f} s | {r.floor.wall:.2f} s | {r.ratio:.2f}x | {r.plan.cpu:.2f} s "
-                    f"| {r.floor.cpu:.2f} s | {r.plan.rss_mib:.0f} MiB | {r.floor.rss_mib:.0f} MiB |"
-                )
+            for r in bench([Case(stack, stack, ROOT, with_default_gc=False) for stack in args.stacks], args.runs, out):
+                stack = r.label
                 if r.ratio > RATIO_TARGET:
                     failures.append(f"{stack}: {r.ratio:.2f}x the floor (target {RATIO_TARGET}x)")
 
         rows: list[Row] = []
         if args.teams:
             project = Path(tmp) / "scaled"
-            for teams in sorted(args.teams):
-                stack = write_scaled_project(project, teams)
-                rows.append(bench(f"{teams}", stack, project, args.runs, out, with_default_gc=True))
+            cases = [Case(str(teams), write_scaled_project(project, teams), project, with_default_gc=True) for teams in sorted(args.teams)]
+            rows = bench(cases, args.runs, out)
             base = rows[0]
             print(
-                f"\n| teams | resources | plan wall | floor wall | ratio | ms/resource (above {base.label} team{'s' * (base.label != '1')}) "
-                "| plan wall, CPython GC defaults | plan peak RSS | same, GC defaults | floor peak RSS |"
+                f"\n| teams | resources | plan wall | floor wall | ratio | plan ms/resource (above {base.label} team{'s' * (base.label != '1')}) "
+                "| floor ms/resource | plan wall, CPython GC defaults | plan peak RSS | same, GC defaults | floor peak RSS |"
             )
-            print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             marginal: dict[int, float] = {}
             for r in rows:
-                added = r.resources - base.resources
-                per = 1000 * (r.plan.wall - base.plan.wall) / added if added else float("nan")
+                added = r.resources != base.resources
                 if added:
-                    marginal[int(r.label)] = per
+                    marginal[int(r.label)] = r.ms_per_added_resource(base)
+                per = f"{marginal[int(r.label)]:.2f}" if added else "-"
+                floor_per = f"{r.ms_per_added_resource(base, floor=True):.2f}" if added else "-"
                 d = r.plan_default_gc
                 assert d is not None
                 print(
                     f"| {r.label} | {r.resources} | {r.plan.wall:.2f} s | {r.floor.wall:.2f} s | {r.ratio:.2f}x "
-                    f"| {'-' if not added else f'{per:.2f}'} | {d.wall:.2f} s ({d.wall / r.floor.wall:.2f}x) "
+                    f"| {per} | {floor_per} | {d.wall:.2f} s ({d.wall / r.floor.wall:.2f}x) "
                     f"| {r.plan.rss_mib:.0f} MiB | {d.rss_mib:.0f} MiB | {r.floor.rss_mib:.0f} MiB |"
                 )
                 if r.ratio > RATIO_TARGET:

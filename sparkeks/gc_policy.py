@@ -1,13 +1,19 @@
 """Garbage-collector settings for the program run (offline plan and `pulumi up`).
 
 A program run allocates tens of thousands of objects that live until it ends (resources, their inputs,
-output futures). CPython's full collections walk every live object and come round again each time the
-long-lived set grows by a quarter, so their total cost grows faster than the stack: at 100 teams they
-took a third of the plan (bench/bench_plan.py shows both settings). Young collections stay on, so
-short-lived reference cycles are still freed; only the full collections, which find next to nothing to
-free while the program builds its resource graph, are held back until the run ends.
+output futures), and frees next to nothing in reference cycles while it builds that graph. CPython's
+collector still pays for it:
+- full collections walk every live object and come round again each time the long-lived set grows by a
+  quarter: at 100 teams they took a third of the plan;
+- young collections, though they only scan new objects, follow each one's references into the old graph,
+  and those reads miss the CPU caches more as the graph grows. Per collection they cost 0.13 ms at 100 teams
+  and 0.25 ms at 400, which alone made the time per added resource grow with teams.
 
-`SPARK_EKS_GC=default` keeps CPython's own settings (the benchmark's "before" column).
+So the collector is off for the run and back on (if the caller had it on) when the run ends. What that
+costs is the few reference cycles that die during the run: about 6% more peak memory (25 MiB at 200 teams,
+42 MiB at 400). bench/bench_plan.py shows time and memory with both settings.
+
+`SPARK_EKS_GC=default` keeps CPython's own settings (the benchmark's "GC defaults" column).
 """
 
 from __future__ import annotations
@@ -17,26 +23,26 @@ import os
 from contextlib import contextmanager
 from typing import Iterator
 
-# gen0 and gen1 thresholds as CPython's defaults; the gen2 threshold past any count a run reaches.
-PROGRAM_THRESHOLDS = (700, 10, 2**31 - 1)
-
 
 def _enabled() -> bool:
     return os.environ.get("SPARK_EKS_GC", "tuned") != "default"
 
 
 def tune_for_program() -> None:
-    """Hold back full collections for the rest of this process (the program run of `pulumi up`)."""
+    """Turn the collector off for the rest of this process (the program run of `pulumi up`)."""
     if _enabled():
-        gc.set_threshold(*PROGRAM_THRESHOLDS)
+        gc.disable()
 
 
 @contextmanager
 def program_gc() -> Iterator[None]:
-    """Hold back full collections for the duration of the block, then restore the caller's settings."""
-    before = gc.get_threshold()
+    """Turn the collector off for the duration of the block, then restore the caller's settings."""
+    was_enabled = gc.isenabled()
+    thresholds = gc.get_threshold()
     tune_for_program()
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        gc.set_threshold(*thresholds)
+        if was_enabled:
+            gc.enable()

