@@ -149,7 +149,7 @@ def machine() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=5, help="rounds; each runs every row once (medians are reported)")
+    parser.add_argument("--runs", type=int, default=3, help="rounds; each runs every row once (medians are reported)")
     parser.add_argument("--stacks", nargs="*", default=["dev", "prod"], help="shipped stacks to time")
     parser.add_argument("--teams", nargs="*", type=int, default=[1, 10, 20, 100, 200], help="team counts of the scaled prod stack")
     args = parser.parse_args()
