@@ -17,11 +17,12 @@ from itertools import combinations
 from pathlib import Path
 
 import yaml
-from hypothesis import event, given, settings
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 from components.spark.teams import limit_range, resource_quota
 from components.spark.values import yunikorn_queues
+from sparkeks.config.base import memory_mib
 from sparkeks.config.loader import ConfigError, load_stack_config
 from sparkeks.teams.queues import queue_tree
 from tests.conftest import stack_config
@@ -159,7 +160,8 @@ def broken_rules(drawn: dict) -> list[str]:
     return broken
 
 
-def _load(drawn: dict):
+def _load(drawn: dict, scale: float | None = None):
+    """dev with the drawn queues; with `scale`, as a DR stack at that dr.capacityScale."""
     raw = {k: (v if isinstance(v, str) else json.dumps(v)) for k, v in DEV.items() if k not in (PASSWORD, "spark-on-eks:teams")}
     spark = {**DEV.get("spark-on-eks:spark", {}), "batchScheduler": drawn["scheduler"]}
     raw.update(
@@ -170,6 +172,8 @@ def _load(drawn: dict):
             "spark-on-eks:teams": json.dumps(drawn["teams"]),
         }
     )
+    if scale is not None:
+        raw["spark-on-eks:dr"] = json.dumps({"primaryStack": "organization/spark-on-eks/prod", "capacityScale": scale})
     return load_stack_config("dev", raw, {PASSWORD})
 
 
@@ -200,6 +204,101 @@ def test_a_stack_is_refused_exactly_when_a_queue_rule_is_broken(drawn):
         assert leaves[team.name]["resources"]["max"] == {"vcore": str(queue.max.cpu), "memory": queue.max.memory}
         if queue.guaranteed:
             assert leaves[team.name]["resources"]["guaranteed"] == {"vcore": str(queue.guaranteed.cpu), "memory": queue.guaranteed.memory}
+
+
+# --- DR standbys: the same file deployed at dr.capacityScale
+
+# Scales at which dev's pools still launch their smallest nodes (below 0.25 the driver pool holds none).
+SCALES = st.sampled_from([0.25, 0.29, 0.33, 0.5, 0.7, 0.9, 1.0])
+
+
+def _rendered_pools(config, scale: float) -> dict[str, tuple[int, int]]:
+    """(cpu, MiB) each pool's NodePools render, read back from the NodePool objects themselves."""
+    from components.karpenter.nodes import node_pools
+
+    found = {}
+    for key in POOLS:
+        limits = {json.dumps(p["spec"]["limits"], sort_keys=True) for p in node_pools(key, config.karpenter.pools.pool(key), zones=["z"], node_class="c", consolidation_policy="WhenEmpty", limit_scale=scale)}
+        [one] = limits
+        cpu, memory = json.loads(one)["cpu"], json.loads(one)["memory"]
+        found[key] = (int(cpu), int(memory.removesuffix("Gi")) * 1024)
+    return found
+
+
+def deployed_rules_broken(tree, rendered: dict[str, tuple[int, int]]) -> list[str]:
+    """The README's queue rules, checked on what a stack deploys (amounts in cpu, MiB) against the pools
+    its NodePools render."""
+    def amount(a):
+        return (a.cpu, a.memory_mib)
+
+    def holds(pools):
+        return _add((0, 0), *(rendered[p] for p in pools))
+
+    whole = holds(POOLS)
+    broken = []
+    for org in tree.orgs:
+        if org.guaranteed and not _fits(amount(org.guaranteed), amount(org.max)):
+            broken.append(f"{org.name}: guaranteed above max")
+        if not _fits(amount(org.max), whole):
+            broken.append(f"{org.name}: max above the pools")
+        promised = [amount(t.guaranteed) for t in org.teams if t.guaranteed]
+        if promised and not _fits(_add(*promised), amount(org.guaranteed or org.max)):
+            broken.append(f"{org.name}: over-committed by its teams")
+    for team in tree.teams:
+        if team.guaranteed and not _fits(amount(team.guaranteed), amount(team.max)):
+            broken.append(f"{team.name}: guaranteed above max")
+        if not _fits(amount(team.max), holds(team.pools)) or min(amount(team.max)) <= 0:
+            broken.append(f"{team.name}: max above its pools, or nothing")
+        if team.org and not _fits(amount(team.max), amount(tree.org(team.org).max)):
+            broken.append(f"{team.name}: max above its organisation's")
+    if not _fits(amount(tree.root_guaranteed()), whole):
+        broken.append("root over-committed")
+    for size in range(1, len(POOLS) + 1):
+        for pools in combinations(POOLS, size):
+            confined = [amount(t.guaranteed) for t in tree.teams if t.guaranteed and set(t.pools) <= set(pools)]
+            if confined and not _fits(_add(*confined), holds(pools)):
+                broken.append(f"over-committed: {', '.join(pools)}")
+    return broken
+
+
+@settings(max_examples=examples(300))
+@given(drawn=queue_configs() | coherent_configs(), scale=SCALES)
+def test_a_standby_deploys_only_what_its_pools_hold_and_promotes_as_written(drawn, scale):
+    """A standby is refused exactly when its file is refused at failover size, or when a container limit
+    the team wrote is above its scaled max; an accepted one deploys queues, ResourceQuotas and LimitRanges
+    that fit the pools its NodePools render, and promoting it (scale 1) is accepted too."""
+    try:
+        promoted = _load(drawn, 1.0)
+        promoted_lines = []
+    except ConfigError as err:
+        promoted, promoted_lines = None, err.problems
+    try:
+        config = _load(drawn, scale)
+    except ConfigError as err:
+        lines = err.problems
+        assume(not any("spark-on-eks:karpenter" in line for line in lines))  # a pool too small for a team's largest pod
+        event("refused")
+        if promoted_lines:
+            note = "" if scale == 1.0 else f"; checked at failover size (dr.capacityScale 1): the standby deploys these queues x {scale:g}"
+            expected = [line for line in promoted_lines if "spark-on-eks:karpenter" not in line]
+            # Names and references read the same at any scale; amounts say they were checked at failover size.
+            assert len(lines) == len(expected) and all(got in (line, line + note) for got, line in zip(lines, expected)), lines
+        else:
+            assert scale != 1.0 and lines and all(" on this standby " in line and ".limits." in line for line in lines), lines
+        return
+    event("accepted")
+    assert promoted is not None, f"the standby is accepted but promoting it is refused: {promoted_lines}"
+    tree = queue_tree(config)
+    assert deployed_rules_broken(tree, _rendered_pools(config, scale)) == []
+    if scale == 1.0:
+        assert tree == queue_tree(promoted)
+    for team in config.teams:
+        queue = tree.team(team.name)
+        hard = resource_quota(team, queue)["spec"]["hard"]
+        assert (hard["requests.cpu"], hard["requests.memory"]) == (str(queue.max.cpu), queue.max.memory)
+        [container] = limit_range(team, queue)["spec"]["limits"]
+        assert int(container["max"]["cpu"]) <= queue.max.cpu
+        assert memory_mib(container["max"]["memory"]) <= queue.max.memory_mib
 
 
 # --- teams import of damaged scheduler files

@@ -19,7 +19,7 @@ class DisasterRecoveryConfig(ConfigModel):
         description="The primary's stack, as a StackReference names it (`<org>/spark-on-eks/<stack>`; the last part is its stack file)."
     )
     capacity_scale: float = Field(
-        0.1, gt=0, le=1, description="Share of the primary's pool limits this stack may use: 0.1 on standby, 1 after failover."
+        0.1, gt=0, le=1, description="Share of this file's Spark pool limits and team queues (guaranteed, max) the stack deploys: 0.1 on standby, 1 after failover."
     )
     replicate_buckets: list[str] = Field(
         default_factory=list,

@@ -12,7 +12,6 @@ its pools), not what one node holds.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -36,10 +35,10 @@ SPEC_MAX_CORES = 64
 
 def effective_limits(limits: PoolLimits, scale: float = 1.0) -> tuple[int, int]:
     """(vCPUs, MiB) a NodePool's limits come to as rendered: a DR stack on standby runs a share of the
-    primary's capacity, rounded up to whole vCPUs and GiB."""
-    if scale == 1.0:
-        return limits.cpu, int(memory_mib(limits.memory))
-    return max(1, math.ceil(limits.cpu * scale)), max(1, math.ceil(memory_mib(limits.memory) * scale / 1024)) * 1024
+    primary's capacity, rounded up to whole vCPUs and GiB (sparkeks.standby)."""
+    from sparkeks.standby import pool_limits
+
+    return pool_limits(limits.cpu, memory_mib(limits.memory), scale)
 
 
 def launchable(node: Node, cpu_limit: float, memory_limit_mib: float) -> bool:

@@ -244,7 +244,7 @@ def _prod_rules(config: StackConfig) -> Iterator[PydanticCustomError]:
         yield problem("prod never lets `pulumi destroy` delete bucket contents", key="spark.forceDestroyBuckets", value=True)
 
 
-@reads("teams", "orgs", "spark", "karpenter")
+@reads("teams", "orgs", "spark", "karpenter", "dr")
 def _team_queues_sound(config: StackConfig) -> Iterator[PydanticCustomError]:
     from sparkeks.teams.queues import queue_problems
 

@@ -40,7 +40,8 @@ def _import(args: argparse.Namespace) -> int:
     total = total_from(args.total_cpu, args.total_memory)
     if args.stack and total is None:
         try:
-            capacity = queue_tree(load_stack(args.stack, project_dir)).capacity
+            # The stack file's own capacity: a DR standby scales what is imported when it deploys.
+            capacity = queue_tree(load_stack(args.stack, project_dir), scale=1.0).capacity
         except (PlanError, ConfigError) as err:
             for line in err.lines if isinstance(err, PlanError) else err.problems:
                 print(f"--stack {args.stack}: {line}", file=sys.stderr)

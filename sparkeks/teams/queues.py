@@ -3,7 +3,9 @@
 A team's queue is `root.<team>`, or `root.<org>.<team>` when it belongs to an organisation. Each queue has
 a guaranteed share (what preemption gives back) and a max (how far it may burst into idle capacity).
 The same tree feeds YuniKorn's queues.yaml, the teams' ResourceQuotas, `teams report` and validation, so
-what is checked is exactly what is deployed.
+what is checked is exactly what is deployed. On a DR standby every amount is the stack file's times
+`dr.capacityScale`, like its NodePools' limits (sparkeks.standby); the file itself is checked at failover
+size, which the scaled tree then meets too.
 """
 
 from __future__ import annotations
@@ -51,11 +53,6 @@ class Amount:
 ZERO = Amount(0, 0)
 
 
-def amount_of(share: Any) -> Amount | None:
-    """A config `Share` (cpu, memory) as an Amount."""
-    return None if share is None else Amount(share.cpu, share.memory_mib)
-
-
 def total(amounts: list[Amount]) -> Amount:
     result = ZERO
     for amount in amounts:
@@ -101,6 +98,8 @@ class QueueTree:
     pool_capacity: dict[str, Amount]
     orgs: tuple[OrgQueue, ...]
     teams: tuple[TeamQueue, ...]
+    scale: float = 1.0
+    """dr.capacityScale the amounts are at (1 for a primary, and for a DR stack after failover)."""
 
     @property
     def capacity(self) -> Amount:
@@ -128,25 +127,31 @@ class QueueTree:
         return total(parts)
 
 
-def _pool_capacity(config: StackConfig) -> dict[str, Amount]:
-    from sparkeks.config.base import memory_mib
+def _pool_capacity(config: StackConfig, scale: float) -> dict[str, Amount]:
+    from sparkeks.config.feasibility import effective_limits
 
-    capacity = {}
-    for key in POOLS:
-        limits = config.karpenter.pools.pool(key).limits
-        capacity[key] = Amount(limits.cpu, int(memory_mib(limits.memory)))
-    return capacity
+    return {key: Amount(*effective_limits(config.karpenter.pools.pool(key).limits, scale)) for key in POOLS}
 
 
-def queue_tree(config: StackConfig) -> QueueTree:
+def _scaled(share: Any, scale: float, *, is_max: bool) -> Amount | None:
+    from sparkeks.standby import guaranteed_share, max_share
+
+    if share is None:
+        return None
+    return Amount(*(max_share if is_max else guaranteed_share)(share.cpu, share.memory_mib, scale))
+
+
+def queue_tree(config: StackConfig, *, scale: float | None = None) -> QueueTree:
     """Resolve every default: an organisation's max is the stack's capacity, a team's max the capacity of
-    its pools (within its organisation's max). Unknown organisations are left to `queue_problems`."""
-    pools = _pool_capacity(config)
+    its pools (within its organisation's max). Unknown organisations are left to `queue_problems`.
+    Amounts are at `scale` (default: the stack's dr.capacityScale, what it deploys)."""
+    scale = config.capacity_scale if scale is None else scale
+    pools = _pool_capacity(config, scale)
     whole = total(list(pools.values()))
-    org_max = {o.name: amount_of(o.max) or whole for o in config.orgs}
+    org_max = {o.name: _scaled(o.max, scale, is_max=True) or whole for o in config.orgs}
     teams = []
     for index, team in enumerate(config.teams):
-        explicit = amount_of(team.max)
+        explicit = _scaled(team.max, scale, is_max=True)
         reachable = total([pools[p] for p in POOLS if p in team.pools])
         if team.org in org_max:
             reachable = reachable.min(org_max[team.org])
@@ -156,7 +161,7 @@ def queue_tree(config: StackConfig) -> QueueTree:
                 index=index,
                 org=team.org,
                 pools=tuple(team.pools),
-                guaranteed=amount_of(team.guaranteed),
+                guaranteed=_scaled(team.guaranteed, scale, is_max=False),
                 max=explicit or reachable,
                 max_is_default=explicit is None,
             )
@@ -165,14 +170,14 @@ def queue_tree(config: StackConfig) -> QueueTree:
         OrgQueue(
             name=o.name,
             index=index,
-            guaranteed=amount_of(o.guaranteed),
+            guaranteed=_scaled(o.guaranteed, scale, is_max=False),
             max=org_max[o.name],
             max_is_default=o.max is None,
             teams=tuple(t for t in teams if t.org == o.name),
         )
         for index, o in enumerate(config.orgs)
     )
-    return QueueTree(pools, orgs, tuple(teams))
+    return QueueTree(pools, orgs, tuple(teams), scale)
 
 
 @dataclass(frozen=True)
@@ -198,7 +203,23 @@ def _over(amount: Amount, limit: Amount) -> str:
 def queue_problems(config: StackConfig) -> list[QueueProblem]:
     """Every reason the queue tree could not be honoured: references, guaranteed <= max <= what the pools
     hold, children within their parent, container limits within max, and no over-commit of guaranteed
-    shares anywhere."""
+    shares anywhere. A DR standby's file is checked at failover size (its scaled tree then holds too, see
+    sparkeks.standby), and its container limits against the scaled maxima it deploys."""
+    problems = _reference_problems(config)
+    if problems:
+        return problems
+    problems = _size_problems(config)
+    scale = config.capacity_scale
+    if scale == 1.0:
+        return problems
+    if problems:
+        note = f"; checked at failover size (dr.capacityScale 1): the standby deploys these queues x {scale:g}"
+        return [QueueProblem(p.key, p.value, p.reason + note) for p in problems]
+    return _standby_limit_problems(config)
+
+
+def _reference_problems(config: StackConfig) -> list[QueueProblem]:
+    """Names and references: organisations declared once, teams in known ones, guarantees only with YuniKorn."""
     problems: list[QueueProblem] = []
     org_names = [o.name for o in config.orgs]
     team_names = {t.name for t in config.teams}
@@ -224,10 +245,13 @@ def queue_problems(config: StackConfig) -> list[QueueProblem]:
                     "a guaranteed share needs spark.batchScheduler: yunikorn (with none, max is a hard quota and nothing is lent or given back)",
                 )
             )
-    if problems:
-        return problems
+    return problems
 
-    tree = queue_tree(config)
+
+def _size_problems(config: StackConfig) -> list[QueueProblem]:
+    """The file's amounts at scale 1 against its pools: what a primary, or a DR stack after failover, deploys."""
+    problems: list[QueueProblem] = []
+    tree = queue_tree(config, scale=1.0)
     whole = tree.capacity
     for org in tree.orgs:
         key = f"orgs.{org.index}"
@@ -296,6 +320,35 @@ def queue_problems(config: StackConfig) -> list[QueueProblem]:
 def team_limits(team: TeamConfig, queue: TeamQueue) -> EffectiveLimits:
     """The team's LimitRange as applied: its defaults shrink to fit the team's max, its ceiling."""
     return team.container_limits(queue.max.cpu, queue.max.memory)
+
+
+def _standby_limit_problems(config: StackConfig) -> list[QueueProblem]:
+    """A pod's shape does not scale with the pools: a container limit above a team's scaled max admits no
+    pod of that size on the standby (its ResourceQuota refuses it), so `job` would accept what never runs."""
+    scale = f"dr.capacityScale {config.capacity_scale:g}"
+    problems = []
+    for team, queue in zip(config.teams, queue_tree(config).teams):
+        key = f"teams.{queue.index}.limits"
+        origin = {
+            which: (
+                f"by default what its pools and organisation hold at {scale}"
+                if queue.max_is_default
+                else f"max.{which} {getattr(team.max, which)} x {scale}, rounded down"
+            )
+            for which in ("cpu", "memory")
+        }
+        allowed = {"limits.maxCpu": ("cpu", str(queue.max.cpu)), "limits.maxMemory": ("memory", queue.max.memory)}
+        for where, value, reason in team.limit_problems(queue.max.cpu, queue.max.memory):
+            if where in allowed:
+                which, most = allowed[where]
+                reason = (
+                    f"is larger than the team's max {which} {most} on this standby ({origin[which]}): no pod of that size "
+                    f"is admitted; lower {where} to {most} or raise dr.capacityScale"
+                )
+            else:
+                reason += f" on this standby ({scale})"
+            problems.append(QueueProblem(f"{key}.{where.removeprefix('limits.')}", value, reason))
+    return problems
 
 
 def _limit_problems(team: TeamConfig, queue: TeamQueue, key: str) -> list[QueueProblem]:

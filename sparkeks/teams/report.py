@@ -54,6 +54,15 @@ def _warnings(tree: QueueTree, elastic: bool) -> list[str]:
     return warnings
 
 
+def _standby_note(tree: QueueTree) -> str:
+    if tree.scale == 1.0:
+        return ""
+    return (
+        f" DR standby: pools and queues at dr.capacityScale {tree.scale:g} of this stack file's (pools rounded up, "
+        "queues down); failover (capacityScale 1) deploys the file's own."
+    )
+
+
 def markdown_report(stack: str, config: StackConfig) -> str:
     tree = queue_tree(config)
     whole = tree.capacity
@@ -67,7 +76,7 @@ def markdown_report(stack: str, config: StackConfig) -> str:
     lines = [
         f"## Team queues: {stack}",
         "",
-        f"Scheduler: {mode}. Spark capacity: {whole.text()} ({pools}).",
+        f"Scheduler: {mode}. Spark capacity: {whole.text()} ({pools}).{_standby_note(tree)}",
         "",
         "| queue | guaranteed | max (ResourceQuota for a team) | bursts to when others are idle | pools |",
         "|---|---|---|---|---|",
