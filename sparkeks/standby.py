@@ -6,7 +6,7 @@ GiB; queue guarantees and maxima round down. Rounding down is monotone and a sum
 never exceeds the rounded-down whole, so every rule the file's queues meet at scale 1 (guaranteed <= max
 <= what the pools hold, children within their parent, no over-commit) still holds on the standby. A max
 keeps at least one vCPU and one GiB (each scaled pool holds that much), so no team is shut out entirely.
-The arithmetic is decimal: 0.29 of 100 is 29, not the float just below or above it.
+The arithmetic is decimal: 0.29 of 100 is 29 (the float product, 28.999999999999996, rounds down to 28).
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ BI = {"name": "bi", "max": {"cpu": 7, "memory": "3Gi"}}
 
 
 def test_scaled_amounts_are_exact_decimal_shares_pools_up_queues_down():
-    """0.29 of 100 is 29, not the float 28.999999999999996 (queues) nor 29.000000000000004 (pools)."""
+    """0.29 of 100 is 29, not 28 as the float product 28.999999999999996 would round down."""
     tree = queue_tree(_load(0.29, [ETL, BI]))
     assert tree.pool_capacity == {"driver": Amount(29, 116 * GIB), "executor": Amount(290, 1160 * GIB), "executorNvme": Amount(29, 116 * GIB)}
     assert tree.capacity == Amount(348, 1392 * GIB)
