@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STACK  ?= dev
 PLAN_ARGS ?=
 
-.PHONY: help doctor venv tools system-tools spark-lines pyspark plan test fuzz bench bench-packing reference clean versions celeborn-chart
+.PHONY: help doctor venv tools system-tools spark-lines pyspark plan test fuzz bench bench-up bench-packing reference clean versions celeborn-chart
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ fuzz: venv ## the input property tests with many random examples (failures repla
 
 bench: venv ## benchmark the offline plan against a flat program (the floor)
 	$(PY) bench/bench_plan.py
+
+bench-up: venv ## time `pulumi up`'s program run over gRPC against a local engine stand-in, collector policy vs defaults
+	$(PY) bench/bench_up.py
 
 bench-packing: venv ## CPU and memory share the reference executor shapes use, before and after fit
 	$(PY) bench/packing.py
