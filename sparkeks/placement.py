@@ -14,6 +14,8 @@ from typing import Any
 POOL_LABEL = "spark-on-eks.io/pool"
 SYSTEM_POOL = "system"
 PLATFORM_POOL = "platform"
+# Pool key in stack config -> Spark NodePool base name (stable: jobs select nodes by it).
+POOL_NAMES = {"driver": "spark-driver", "executor": "spark-executor", "executorNvme": "spark-executor-nvme"}
 CRITICAL_ADDONS_TOLERATION = {"key": "CriticalAddonsOnly", "operator": "Exists"}
 PLATFORM_TOLERATION = {"key": POOL_LABEL, "operator": "Equal", "value": PLATFORM_POOL, "effect": "NoSchedule"}
 ZONE_KEY = "topology.kubernetes.io/zone"

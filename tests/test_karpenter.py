@@ -8,10 +8,10 @@ import re
 import pytest
 import yaml
 
-from components.karpenter.nodes import POOL_LABEL
 from sparkeks import versions
 from sparkeks.config.model import SparkPoolsConfig
 from sparkeks.instances import FAMILIES
+from sparkeks.placement import POOL_LABEL
 from sparkeks.plan.writer import HELM_RELEASE
 from sparkeks.spark.defaults import EXECUTOR_IDLE_TIMEOUT_SECONDS
 from tests.conftest import PRIVATE_NETWORK, schemas_dir, stack_config

@@ -6,7 +6,8 @@ import ipaddress
 
 import pytest
 
-from components.network.layout import SubnetLayoutError, egress_nat_zone, nat_zones, plan_subnets
+from components.network.layout import egress_nat_zone, nat_zones
+from sparkeks.subnets import SubnetLayoutError, plan_subnets
 from tests.conftest import PRIVATE_NETWORK
 
 SUBNET = "aws:ec2/subnet:Subnet"

@@ -60,8 +60,6 @@ def test_the_plan_refuses_a_quantity_in_words_and_an_unknown_field_in_a_builtin_
 
 
 def test_the_plan_refuses_a_bad_enum_and_an_unknown_field_in_a_custom_resource(monkeypatch):
-    from components.karpenter.nodes import POOL_LABEL  # noqa: F401 - the pool names come from there
-
     _break_node_pools(monkeypatch)
     with pytest.raises(PlanError) as err:
         run_plan("dev")

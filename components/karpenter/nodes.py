@@ -7,14 +7,12 @@ from typing import Any
 from sparkeks.config.feasibility import effective_limits
 from sparkeks.config.model import PoolLimits, SparkPoolConfig
 from sparkeks.instances import FAMILIES
-from sparkeks.placement import PLATFORM_POOL, POOL_LABEL  # noqa: F401 - re-exported for the components
+from sparkeks.placement import POOL_LABEL, POOL_NAMES
 
 NODE_CLASS_API = "karpenter.k8s.aws/v1"
 NODE_POOL_API = "karpenter.sh/v1"
 DEFAULT_NODE_CLASS = "default"
 NVME_NODE_CLASS = "nvme"
-# Pool key in stack config -> NodePool base name (stable: jobs select nodes by it).
-POOL_NAMES = {"driver": "spark-driver", "executor": "spark-executor", "executorNvme": "spark-executor-nvme"}
 
 
 def ec2_node_class(

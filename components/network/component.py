@@ -7,13 +7,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.network.layout import (
-    egress_nat_zone,
-    nat_zones,
-    plan_subnets,
-    private_subnet_tags,
-    public_subnet_tags,
-)
+from components.network.layout import egress_nat_zone, nat_zones, private_subnet_tags, public_subnet_tags
+from sparkeks.subnets import plan_subnets
 
 
 @dataclass(frozen=True)

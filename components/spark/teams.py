@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.karpenter.nodes import POOL_LABEL, POOL_NAMES
 from sparkeks.config.model import TeamConfig
+from sparkeks.placement import POOL_LABEL, POOL_NAMES
 from sparkeks.spark.scheduling import ALLOW_PREEMPTION_ANNOTATION, PARENT_QUEUE_ANNOTATION
 from sparkeks.teams.queues import TeamQueue, team_limits
 

@@ -16,6 +16,7 @@ from sparkeks.config.base import (
     problem,
 )
 from sparkeks.regions import Region
+from sparkeks.subnets import SubnetLayoutError, plan_subnets
 
 # Interface endpoints a private cluster may need; the S3 gateway endpoint is always created.
 INTERFACE_ENDPOINT_SERVICES = (
@@ -124,8 +125,6 @@ class NetworkConfig(ConfigModel):
 
     @model_validator(mode="after")
     def _fits(self) -> NetworkConfig:
-        from components.network.layout import SubnetLayoutError, plan_subnets
-
         vpc = ipaddress.IPv4Network(self.cidr)
         if not any(vpc.subnet_of(r) for r in _PRIVATE_RANGES):
             raise problem(

@@ -8,7 +8,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from components.karpenter.nodes import POOL_LABEL, POOL_NAMES
 from sparkeks.config.errors import problem_lines, render
 from sparkeks.config.files import InputFileError, kind_of, read_yaml
 from sparkeks.config.loader import ConfigError, stack_file
@@ -16,6 +15,7 @@ from sparkeks.config.model import StackConfig, TeamConfig, memory_mib
 from sparkeks.config.sizes import mib_text
 from sparkeks.jobs.shuffle import celeborn_problems, with_celeborn
 from sparkeks.jobs.spec import JobSpec
+from sparkeks.placement import POOL_LABEL, POOL_NAMES
 from sparkeks.spark import fit, sizing
 from sparkeks.spark.defaults import PLATFORM_OWNED, platform_spark_conf, sizing_spark_conf
 from sparkeks.spark.scheduling import driver_annotations, queue_path
