@@ -24,9 +24,9 @@ from typing import Any
 
 import yaml
 
+from sparkeks.placement import POOL_LABEL
+
 HELM_VALUES_DIR = Path(__file__).resolve().parents[1] / "helm-values"
-# The taint every Spark NodePool carries (components/karpenter/nodes.py POOL_LABEL).
-SPARK_POOL_TAINT = "spark-on-eks.io/pool"
 
 
 @dataclass(frozen=True)
@@ -135,9 +135,9 @@ def _values(chart: str) -> dict[str, Any]:
 
 def tolerates_spark_pools(tolerations: list[dict[str, Any]] | None) -> bool:
     for t in tolerations or []:
-        if t.get("operator") == "Exists" and t.get("key") in (None, SPARK_POOL_TAINT):
+        if t.get("operator") == "Exists" and t.get("key") in (None, POOL_LABEL):
             return True
-        if t.get("key") == SPARK_POOL_TAINT and t.get("effect") in (None, "NoSchedule"):
+        if t.get("key") == POOL_LABEL and t.get("effect") in (None, "NoSchedule"):
             return True
     return False
 

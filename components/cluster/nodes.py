@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-SYSTEM_POOL_LABEL = "spark-on-eks.io/pool"
+from sparkeks.placement import POOL_LABEL, SYSTEM_POOL
+
 # The conventional taint for nodes reserved to critical add-ons; CoreDNS and the EBS CSI controller
 # tolerate it out of the box, everything else must opt in.
 CRITICAL_ADDONS_TAINT = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}
@@ -12,7 +13,7 @@ AMI_TYPES = {"amd64": "AL2023_x86_64_STANDARD", "arm64": "AL2023_ARM_64_STANDARD
 
 
 def system_node_labels() -> dict[str, str]:
-    return {SYSTEM_POOL_LABEL: "system"}
+    return {POOL_LABEL: SYSTEM_POOL}
 
 
 def system_launch_template(disk_size_gib: int, tags: dict[str, str]) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sparkeks.placement import POOL_LABEL, POOL_NAMES
+
 
 class _Unknown:
     def __repr__(self) -> str:
@@ -26,9 +28,7 @@ UNKNOWN: Any = _Unknown()
 
 ENVIRONMENT_TAG = "spark-on-eks/environment"
 PROTECTED_ENVIRONMENTS = ("prod",)
-# The driver pool's label (components/karpenter/nodes.py; a test keeps the two equal).
-POOL_LABEL = "spark-on-eks.io/pool"
-DRIVER_POOL = "spark-driver"
+DRIVER_POOL = POOL_NAMES["driver"]
 CAPACITY_TYPE = "karpenter.sh/capacity-type"
 
 BUCKET = "aws:s3/bucket:Bucket"
