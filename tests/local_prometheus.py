@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -25,9 +24,13 @@ from typing import Any
 
 import yaml
 
+from tests.local_servers import logged_port
+
 SCRAPE_INTERVAL = "2s"
 # Prometheus stops itself after this long even if the test process dies without cleaning up.
 LIFETIME_SECONDS = 600
+# Its web listener's own log line: started on port 0, the port it chose is read here.
+LISTENING = re.compile(r'msg="Listening on" address=127\.0\.0\.1:(\d+)')
 
 
 def _snake(key: str) -> str:
@@ -104,34 +107,33 @@ def scrape_configs(monitors: list[dict[str, Any]], pod: DriverPod) -> list[dict[
     return jobs
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class LocalPrometheus:
     def __init__(self, binary: str, directory: Path, jobs: list[dict[str, Any]]):
-        self.port = free_port()
         config = directory / "prometheus.yml"
         config.write_text(
             yaml.safe_dump({"global": {"scrape_interval": SCRAPE_INTERVAL}, "scrape_configs": jobs}, sort_keys=False)
         )
         self.log = directory / "prometheus.log"
-        self.process = subprocess.Popen(
-            [
-                "timeout",
-                str(LIFETIME_SECONDS),
-                binary,
-                f"--config.file={config}",
-                f"--storage.tsdb.path={directory / 'data'}",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-                "--storage.tsdb.retention.time=1h",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=self.log.open("w"),
-        )
-        self.base = f"http://127.0.0.1:{self.port}/api/v1"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [
+                    "timeout",
+                    str(LIFETIME_SECONDS),
+                    binary,
+                    f"--config.file={config}",
+                    f"--storage.tsdb.path={directory / 'data'}",
+                    "--web.listen-address=127.0.0.1:0",  # it picks a free port: suites side by side never meet
+                    "--storage.tsdb.retention.time=1h",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+        try:
+            port = logged_port(self.process, self.log, LISTENING, what="prometheus", timeout=60)
+        except AssertionError:
+            self.stop()
+            raise
+        self.base = f"http://127.0.0.1:{port}/api/v1"
 
     def _get(self, path: str, **params: str) -> Any:
         url = f"{self.base}/{path}?{urllib.parse.urlencode(params)}"

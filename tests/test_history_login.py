@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from components.history_server.login import cookie_secret
-from components.history_server.manifests import SPARK_LOOPBACK_PORT, loopback_probe
+from components.history_server.manifests import loopback_probe
 from sparkeks import versions
 from sparkeks.netpol import Pod, may_connect
 from sparkeks.plan.runner import SECRET_PLACEHOLDER
 from tests.conftest import PlanView, make_project, stack_config, with_overrides, written_plan
+from tests.local_servers import closed_port
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 
@@ -70,6 +71,9 @@ def test_spark_listens_on_loopback_behind_the_login(prod):
     assert "ports" not in spark  # nothing to reach from outside the pod
     assert spark["livenessProbe"] == loopback_probe("/api/v1/version", periodSeconds=20, timeoutSeconds=10, failureThreshold=6)
     assert spark["readinessProbe"]["exec"]["command"][:2] == ["/bin/bash", "-c"]
+    # Every probe knocks on the port Spark listens on.
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert spark[probe]["exec"]["command"][2].startswith("exec 3<>/dev/tcp/127.0.0.1/18081 && "), probe
     # The Service still names port 18080 by the name `http`: the login's port now.
     service = prod.one("kubernetes:core/v1:Service", "history-analytics")["inputs"]
     assert service["spec"]["ports"] == [{"name": "http", "port": 18080, "targetPort": "http", "protocol": "TCP"}]
@@ -88,26 +92,28 @@ class _Spark(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def spark_on_loopback():
-    server = http.server.HTTPServer(("127.0.0.1", SPARK_LOOPBACK_PORT), _Spark)
+    """A fake Spark on a port of its own (a fixed one would collide with a suite running beside this one)."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Spark)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield
+    yield server.server_address[1]
     server.shutdown()
     server.server_close()
 
 
-def _probe(path: str) -> int:
-    command = loopback_probe(path)["exec"]["command"]
+def _probe(path: str, port: int) -> int:
+    command = loopback_probe(path, port=port)["exec"]["command"]
     return subprocess.run(command, capture_output=True, timeout=30).returncode
 
 
 def test_the_loopback_probe_passes_on_200_only(spark_on_loopback):
-    assert _probe("/api/v1/version") == 0
-    assert _probe("/api/v1/applications?limit=1") != 0  # this fake answers 404 there
+    assert _probe("/api/v1/version", spark_on_loopback) == 0
+    assert _probe("/api/v1/applications?limit=1", spark_on_loopback) != 0  # this fake answers 404 there
 
 
 def test_the_loopback_probe_fails_when_spark_is_down():
-    assert _probe("/api/v1/version") != 0
+    with closed_port() as port:
+        assert _probe("/api/v1/version", port) != 0
 
 
 def test_each_teams_cookie_key_is_its_own():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
+import re
 import subprocess
 import sys
 import textwrap
@@ -23,6 +23,7 @@ import pytest
 from components.history_server.manifests import server_properties
 from sparkeks import doctor, versions
 from sparkeks.plan.runner import PROJECT_ROOT
+from tests.local_servers import logged_port
 
 # Where `make pyspark` installs the newest line's PySpark (one venv holds one PySpark).
 PYSPARK_DIR = Path(os.environ.get("SPARK_EKS_PYSPARK_DIR") or PROJECT_ROOT / ".venv" / "pyspark")
@@ -38,6 +39,8 @@ BUCKET = "platform-bucket"
 TEAM = "analytics"
 # Need Maven Central (jars) or AWS (S3A); everything else runs as the platform sets it.
 OFFLINE_UNAVAILABLE = ("spark.plugins", "spark.hadoop.fs.s3a.")
+# The server's own line once its UI listens: with spark.history.ui.port=0 the port it chose is read here.
+SERVER_BOUND = re.compile(r"Bound HistoryServer to \S+, and started at http://\S+:(\d+)")
 
 
 def _local(conf: dict[str, str], root: Path) -> dict[str, str]:
@@ -47,12 +50,6 @@ def _local(conf: dict[str, str], root: Path) -> dict[str, str]:
             continue
         out[key] = value.replace(f"s3a://{BUCKET}/", f"file://{root}/")
     return out
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str):
@@ -108,7 +105,6 @@ def history(tmp_path_factory):
     }
     _run_job(job, env)
 
-    port = _free_port()
     properties = _local(
         server_properties(
             bucket=BUCKET,
@@ -124,7 +120,7 @@ def history(tmp_path_factory):
         root,
     )
     properties["spark.history.store.path"] = str(tmp_path_factory.mktemp("store"))
-    properties["spark.history.ui.port"] = str(port)
+    properties["spark.history.ui.port"] = "0"  # the server picks a free port: suites running side by side never meet
     spark_home = PYSPARK_DIR / "pyspark"
     server_env = {
         **env,
@@ -132,14 +128,16 @@ def history(tmp_path_factory):
         "SPARK_DAEMON_MEMORY": "512m",
         "SPARK_HISTORY_OPTS": " ".join(f"-D{k}={v}" for k, v in sorted(properties.items())),
     }
-    server = subprocess.Popen(
-        [str(spark_home / "bin" / "spark-class"), "org.apache.spark.deploy.history.HistoryServer"],
-        env=server_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}/api/v1"
+    log = tmp_path_factory.mktemp("server") / "history-server.log"
+    with log.open("w") as server_log:
+        server = subprocess.Popen(
+            [str(spark_home / "bin" / "spark-class"), "org.apache.spark.deploy.history.HistoryServer"],
+            env=server_env,
+            stdout=subprocess.DEVNULL,
+            stderr=server_log,
+        )
     try:
+        base = f"http://127.0.0.1:{logged_port(server, log, SERVER_BOUND, what='the History Server')}/api/v1"
         deadline = time.monotonic() + 120
         applications: list = []
         while time.monotonic() < deadline and server.poll() is None:
@@ -150,7 +148,7 @@ def history(tmp_path_factory):
             except OSError:
                 pass
             time.sleep(1)
-        assert server.poll() is None, server.stderr.read().decode()[-2000:] if server.stderr else "server exited"
+        assert server.poll() is None, log.read_text(errors="replace")[-2000:]
         yield {"base": base, "applications": applications, "root": root}
     finally:
         server.terminate()

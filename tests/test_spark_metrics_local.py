@@ -26,7 +26,7 @@ from sparkeks.jobs.spec import JobSpec
 from sparkeks.plan.runner import load_stack
 from sparkeks.versions import SPARK_RUNTIMES
 
-from tests.local_prometheus import DriverPod, LocalPrometheus, free_port, scrape_configs
+from tests.local_prometheus import DriverPod, LocalPrometheus, scrape_configs
 from tests.real_tools import require
 from tests.spark_lines import job_env, local_conf, oldest_and_newest
 
@@ -84,12 +84,13 @@ JOB = textwrap.dedent(
     import json, sys, time
     from pyspark.sql import SparkSession, functions as F
 
-    conf, port, start_file, stop_file = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3], sys.argv[4]
-    builder = SparkSession.builder.master("local-cluster[1,2,1024]").appName(sys.argv[5])
+    conf, start_file, stop_file = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+    builder = SparkSession.builder.master("local-cluster[1,2,1024]").appName(sys.argv[4])
     for key, value in conf.items():
         builder = builder.config(key, value)
-    spark = builder.config("spark.ui.port", port).getOrCreate()
-    deadline = time.monotonic() + float(sys.argv[6])
+    # Port 0: the UI takes a port nobody holds and says which (a suite running beside this one may hold any).
+    spark = builder.config("spark.ui.port", "0").getOrCreate()
+    deadline = time.monotonic() + float(sys.argv[5])
 
 
     def wait_for(path):
@@ -103,6 +104,7 @@ JOB = textwrap.dedent(
 
 
     print("APP", spark.sparkContext.applicationId, flush=True)
+    print("UI", spark.sparkContext.uiWebUrl.rsplit(":", 1)[1], flush=True)
     if wait_for(start_file):
         df = spark.range(0, 2_000_000).withColumn("k", F.col("id") % 97)
         assert df.groupBy("k").agg(F.sum("id")).count() == 97
@@ -180,13 +182,12 @@ def scraped(request, prod, tmp_path_factory):
     name, conf = _rendered_conf(line, work / "bucket")
     (work / "conf.json").write_text(json.dumps(conf))
     (work / "job.py").write_text(JOB)
-    ui_port, start_file, stop_file = free_port(), work / "start", work / "stop"
+    start_file, stop_file = work / "start", work / "stop"
     job = subprocess.Popen(
         [
             sys.executable,
             str(work / "job.py"),
             str(work / "conf.json"),
-            str(ui_port),
             str(start_file),
             str(stop_file),
             name,
@@ -200,6 +201,7 @@ def scraped(request, prod, tmp_path_factory):
     prometheus = None
     try:
         app_id = _read_line(job, "APP", work)
+        ui_port = int(_read_line(job, "UI", work))
         monitors = [r["inputs"] for r in prod.of_type("kubernetes:monitoring.coreos.com/v1:PodMonitor")]
         # The driver pod as the operator creates it: Spark's own labels, the UI port named spark-ui.
         pod = DriverPod(

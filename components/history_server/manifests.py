@@ -58,12 +58,12 @@ SPARK_LOOPBACK_PORT = 18081
 LOGIN_CPU_MILLIS, LOGIN_MEMORY_MIB = 20, 128
 
 
-def loopback_probe(path: str, **timing: int) -> dict[str, Any]:
+def loopback_probe(path: str, *, port: int = SPARK_LOOPBACK_PORT, **timing: int) -> dict[str, Any]:
     """A probe of Spark behind the login proxy: the kubelet cannot reach the loopback address, so the
     container asks itself over HTTP with bash's /dev/tcp (the platform image has bash, not curl) and
-    passes on a 200."""
+    passes on a 200. `port` is Spark's; only tests, which cannot own a fixed port, pass another."""
     script = (
-        f"exec 3<>/dev/tcp/127.0.0.1/{SPARK_LOOPBACK_PORT} && "
+        f"exec 3<>/dev/tcp/127.0.0.1/{port} && "
         f"printf 'GET {path} HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && "
         "read -r -t 5 status <&3 && [[ $status == *' 200 '* ]]"
     )
