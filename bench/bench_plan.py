@@ -10,9 +10,10 @@ Two tables:
 - scaling: the prod stack with N synthetic teams (`--teams`, default 1 10 20 100 200; bench/scaled_stack.py),
   each planned with the project's collector settings and with CPython's defaults (`SPARK_EKS_GC=default`),
   to show what sparkeks/gc_policy.py buys. "ms/resource" is the marginal cost: the time above the
-  smallest team count's plan, per resource added, for the plan and for its floor. Each round's rows are
-  paired (ratio = plan / floor of the same round; marginal = this count minus the smallest count in the
-  same round) and the medians over rounds are reported.
+  smallest team count's plan, per resource added, for the plan and for its floor. Runs are paired: a
+  row's ratio is the median of plan / floor run back to back; the plan's time per added resource is the
+  median over (smallest count's plan, this count's plan) run back to back, several such pairs per round for
+  the small counts, whose difference is small next to the machine's noise (`pairs_per_round`).
 
 Targets: every plan within 1.2x of its floor, a 100-team plan under 8 s, and the marginal time per
 resource flat (within 15%) from 10 to 200 teams. Exit status 1 when a target is missed.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -42,6 +44,10 @@ from scaled_stack import write_scaled_project  # noqa: E402
 RATIO_TARGET = 1.2
 HUNDRED_TEAMS_TARGET_S = 8.0
 FLATNESS_TARGET = 0.15
+# Pairs per round for the time per added resource: enough that a row adds about this many resources over
+# its pairs, at most MAX_PAIRS (see pairs_per_round).
+PAIR_RESOURCES = 1000
+MAX_PAIRS = 5
 
 
 @dataclass
@@ -59,6 +65,8 @@ class Row:
     floors: list[Sample]
     defaults: list[Sample]
     """One sample per round, in round order: round i of every row ran within the same minute or so."""
+    pairs: list[tuple[Sample, Sample]] = field(default_factory=list)
+    """(base plan, this plan) run back to back: what the time per added resource is read from."""
 
     @property
     def plan(self) -> Sample:
@@ -78,10 +86,15 @@ class Row:
         return statistics.median(p.wall / f.wall for p, f in zip(self.plans, self.floors))
 
     def ms_per_added_resource(self, base: "Row", floor: bool = False) -> float:
-        """Median over rounds of (this row - base row) / resources added, each round's rows paired."""
+        """Median of (this row - base row) / resources added. For the plan, over the adjacent pairs (the base
+        plan run right before this row's, several pairs per round for small rows); for the floor, over
+        rounds."""
         added = self.resources - base.resources
-        mine, theirs = (self.floors, base.floors) if floor else (self.plans, base.plans)
-        return statistics.median(1000 * (a.wall - b.wall) / added for a, b in zip(mine, theirs))
+        if floor:
+            pairs = list(zip(base.floors, self.floors))
+        else:
+            pairs = self.pairs
+        return statistics.median(1000 * (mine.wall - theirs.wall) / added for theirs, mine in pairs)
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> Sample:
@@ -112,19 +125,34 @@ class Case:
     plans: list[Sample] = field(default_factory=list)
     floors: list[Sample] = field(default_factory=list)
     defaults: list[Sample] = field(default_factory=list)
+    pairs: list[tuple[Sample, Sample]] = field(default_factory=list)
 
 
-def bench(cases: list[Case], runs: int, out: Path) -> list[Row]:
+def pairs_per_round(added: int) -> int:
+    """Back-to-back (base, row) plan pairs a round runs for a row that adds `added` resources.
+
+    One pair's difference carries the noise of two runs (on this machine a run varies by ~0.1 s, spikes
+    of 0.3 s), divided by the resources added: at 10 teams that is most of a millisecond per resource, at
+    200 teams a twentieth of it. Small rows are cheap, so they get more pairs."""
+    return max(1, min(MAX_PAIRS, math.ceil(PAIR_RESOURCES / added)))
+
+
+def bench(cases: list[Case], runs: int, out: Path, base: Case | None = None) -> list[Row]:
     """Time every case `runs` times, round-robin: each round runs every case's plan and floor (and the plan
-    with CPython's collector defaults) before the next round starts. This machine's speed drifts by tens of
-    percent over minutes; interleaving makes the drift hit every team count alike, so the medians stay
-    comparable across rows, which the time per added resource depends on."""
+    with CPython's collector defaults) before the next round starts, then, with a `base`, each other case's
+    plan right after the base's plan (`pairs_per_round` times). This machine's speed drifts by tens of
+    percent over minutes and spikes for seconds; interleaving makes drift hit the plan and its floor alike,
+    and back-to-back pairs make the time per added resource a difference of neighbouring runs."""
 
     def plan_cmd(case: Case) -> list[str]:
         return [sys.executable, "-m", "sparkeks", "plan", case.stack, "-q", "--project-dir", str(case.project), "--out", str(out / case.stack)]
 
+    def resources(case: Case) -> int:
+        return len(json.loads((out / case.stack / "inventory.json").read_text())["resources"])
+
     for case in cases:
         measure(plan_cmd(case))  # warm the file cache and write the inventory the floor replays
+    counts = {case.label: resources(case) for case in cases}
     default_gc = {**os.environ, "SPARK_EKS_GC": "default"}
     for _ in range(runs):
         for case in cases:
@@ -132,10 +160,12 @@ def bench(cases: list[Case], runs: int, out: Path) -> list[Row]:
             case.floors.append(measure([sys.executable, str(ROOT / "bench" / "flat_program.py"), str(out / case.stack / "inventory.json")]))
             if case.with_default_gc:
                 case.defaults.append(measure(plan_cmd(case), env=default_gc))
-    return [
-        Row(case.label, len(json.loads((out / case.stack / "inventory.json").read_text())["resources"]), case.plans, case.floors, case.defaults)
-        for case in cases
-    ]
+        for case in cases:
+            if base is None or case is base:
+                continue
+            for _ in range(pairs_per_round(counts[case.label] - counts[base.label])):
+                case.pairs.append((measure(plan_cmd(base)), measure(plan_cmd(case))))
+    return [Row(case.label, counts[case.label], case.plans, case.floors, case.defaults, case.pairs) for case in cases]
 
 
 def machine() -> str:
@@ -163,6 +193,10 @@ def main() -> int:
             print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
             for r in bench([Case(stack, stack, ROOT, with_default_gc=False) for stack in args.stacks], args.runs, out):
                 stack = r.label
+                print(
+                    f"| {stack} | {r.resources} | {r.plan.wall:.2f} s | {r.floor.wall:.2f} s | {r.ratio:.2f}x | {r.plan.cpu:.2f} s "
+                    f"| {r.floor.cpu:.2f} s | {r.plan.rss_mib:.0f} MiB | {r.floor.rss_mib:.0f} MiB |"
+                )
                 if r.ratio > RATIO_TARGET:
                     failures.append(f"{stack}: {r.ratio:.2f}x the floor (target {RATIO_TARGET}x)")
 
@@ -170,7 +204,7 @@ def main() -> int:
         if args.teams:
             project = Path(tmp) / "scaled"
             cases = [Case(str(teams), write_scaled_project(project, teams), project, with_default_gc=True) for teams in sorted(args.teams)]
-            rows = bench(cases, args.runs, out)
+            rows = bench(cases, args.runs, out, base=cases[0])
             base = rows[0]
             print(
                 f"\n| teams | resources | plan wall | floor wall | ratio | plan ms/resource (above {base.label} team{'s' * (base.label != '1')}) "

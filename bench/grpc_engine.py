@@ -137,30 +137,16 @@ def engine_servicer(base: contextvars.Context, log: CallLog) -> engine_pb2_grpc.
 
 
 def plan_monitor(stack: str, project_dir: Path):
-    """The offline plan's monitor for `stack`, built as sparkeks/plan/runner.py builds it."""
-    from sparkeks.plan.cloud import SimulatedAws
-    from sparkeks.plan.monitor import PlanMonitor
-    from sparkeks.plan.runner import _pinned_account, _referenced_stacks, read_stack
-    from sparkeks.regions import REGIONS
+    """The offline plan's monitor for `stack` (sparkeks.plan.runner.simulated_monitor)."""
+    from sparkeks.plan.runner import read_stack, simulated_monitor
 
     stack_input = read_stack(stack, project_dir)
-    referenced = _referenced_stacks(stack_input, project_dir, frozenset({stack}))
-    region = REGIONS.get(stack_input.config.get("aws:region", ""), REGIONS["us-east-1"])
-    monitor = PlanMonitor(SimulatedAws(region, _pinned_account(stack_input.config), referenced, stack=stack))
+    monitor = simulated_monitor(stack_input, project_dir)
     # URNs name the project and stack (MockMonitor.make_urn reads them from the SDK's settings).
     settings.configure(
         settings.Settings(project=stack_input.project, stack=stack, organization="organization", root_directory=str(project_dir))
     )
     return monitor
-
-
-def recorded(monitor) -> list[dict[str, Any]]:
-    """The registrations as the plan's inventory lists resources (before its sort)."""
-    return [
-        {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs, "options": r.options}
-        | ({"secretConfig": r.secret_config} if r.secret_config else {})
-        for r in monitor.registrations
-    ]
 
 
 def main() -> int:
@@ -185,7 +171,9 @@ def main() -> int:
     sys.stdin.read()  # the caller closes it when the program has exited
     server.stop(grace=1).wait()
     if args.record:
-        args.record.write_text(json.dumps(recorded(monitor)))
+        from sparkeks.plan.runner import registered_resources
+
+        args.record.write_text(json.dumps(registered_resources(monitor)))
     usage = resource.getrusage(resource.RUSAGE_SELF)
     report = {
         "rpcs": dict(sorted(log.rpcs.items())),

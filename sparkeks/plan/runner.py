@@ -204,6 +204,27 @@ def _refuse_invalid_objects(resources: list[dict[str, Any]], minor: str, registe
     return notes
 
 
+def simulated_monitor(stack_input: StackInput, project_dir: Path = PROJECT_ROOT, seen: frozenset[str] | None = None):
+    """The monitor the program registers with offline: a PlanMonitor answering as the stack's simulated
+    account (its region, its pinned account, the primary's plan for a DR stack)."""
+    from sparkeks.plan.cloud import SimulatedAws
+    from sparkeks.plan.monitor import PlanMonitor
+    from sparkeks.regions import REGIONS
+
+    referenced = _referenced_stacks(stack_input, project_dir, seen or frozenset({stack_input.stack}))
+    region = REGIONS.get(stack_input.config.get("aws:region", ""), REGIONS["us-east-1"])
+    return PlanMonitor(SimulatedAws(region, _pinned_account(stack_input.config), referenced, stack=stack_input.stack))
+
+
+def registered_resources(monitor) -> list[dict[str, Any]]:
+    """What `monitor` recorded, as the plan's inventory lists resources (in registration order)."""
+    return [
+        {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs, "options": r.options}
+        | ({"secretConfig": r.secret_config} if r.secret_config else {})
+        for r in monitor.registrations
+    ]
+
+
 @contextmanager
 def without_source_positions() -> Iterator[None]:
     """The SDK captures each resource's stack trace (a stack walk, one file URI per frame) for the engine's
@@ -230,16 +251,12 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT, *, _seen: frozenset[s
     from pulumi.runtime.sync_await import _sync_await
 
     from sparkeks.gc_policy import program_gc
-    from sparkeks.plan.cloud import SimulatedAws
     from sparkeks.plan.invariants import dr_problems
-    from sparkeks.plan.monitor import PlanMonitor, urn_ref
-    from sparkeks.regions import REGIONS
+    from sparkeks.plan.monitor import urn_ref
 
     if problems := dr_problems(stack, stack_input.config, stack_input.secret_keys, project_dir):
         raise PlanError(problems)
-    referenced = _referenced_stacks(stack_input, project_dir, _seen or frozenset({stack}))
-    region = REGIONS.get(stack_input.config.get("aws:region", ""), REGIONS["us-east-1"])
-    monitor = PlanMonitor(SimulatedAws(region, _pinned_account(stack_input.config), referenced, stack=stack))
+    monitor = simulated_monitor(stack_input, project_dir, _seen)
     settings.configure(
         mocks.MockSettings(
             monitor=monitor,
@@ -268,11 +285,7 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT, *, _seen: frozenset[s
             raise PlanError(cause.problems, registered=len(monitor.registrations)) from None
         raise
 
-    resources = [
-        {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs, "options": r.options}
-        | ({"secretConfig": r.secret_config} if r.secret_config else {})
-        for r in monitor.registrations
-    ]
+    resources = registered_resources(monitor)
     config = load_stack(stack, project_dir)
     notes = _refuse_invalid_objects(resources, config.cluster.kubernetes_version, registered=len(monitor.registrations))
     # The platform must fit its fixed-size nodes: refused like invalid config, one line per problem.

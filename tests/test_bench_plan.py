@@ -1,0 +1,101 @@
+"""The plan benchmark's arithmetic and tables (bench/bench_plan.py), on a simulated machine.
+
+Timing itself is never asserted here: `measure` is replaced by a cost model with noise spikes, so the
+tables, the pairing and the targets can be checked against figures known in advance."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from sparkeks.plan.runner import PROJECT_ROOT
+
+sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+import bench_plan  # noqa: E402
+
+PER_TEAM = 21
+
+
+def _resources(stack: str) -> int:
+    teams = re.fullmatch(r"prod-(\d+)t", stack)
+    return 188 + PER_TEAM * int(teams.group(1)) if teams else {"dev": 150, "prod": 230}[stack]
+
+
+class FakeMachine:
+    """Plans cost 0.8 s + `per_resource(r)`; floors 1 s + 2 ms per resource; every fifth run spikes 0.3 s."""
+
+    def __init__(self, per_resource):
+        self.per_resource = per_resource
+        self.calls = itertools.count()
+
+    def measure(self, cmd, env=None):
+        spike = 0.3 if next(self.calls) % 5 == 4 else 0.0
+        if cmd[1].endswith("flat_program.py"):
+            inventory = json.loads(Path(cmd[2]).read_text())
+            return bench_plan.Sample(1.0 + 0.002 * len(inventory["resources"]) + spike, 1.0, 150.0)
+        stack, out = cmd[cmd.index("plan") + 1], Path(cmd[cmd.index("--out") + 1])
+        out.mkdir(parents=True, exist_ok=True)
+        resources = _resources(stack)
+        (out / "inventory.json").write_text(json.dumps({"resources": [{}] * resources}))
+        gc_default = 0.5 if env and env.get("SPARK_EKS_GC") == "default" else 0.0
+        return bench_plan.Sample(0.8 + self.per_resource(resources) + gc_default + spike, 1.0, 200.0)
+
+
+def _run(monkeypatch, capsys, machine: FakeMachine, *argv: str) -> tuple[int, str]:
+    monkeypatch.setattr(bench_plan, "measure", machine.measure)
+    monkeypatch.setattr(sys, "argv", ["bench_plan.py", *argv])
+    code = bench_plan.main()
+    return code, capsys.readouterr().out
+
+
+def _row(out: str, label: str) -> list[str]:
+    line = next(line for line in out.splitlines() if line.startswith(f"| {label} |"))
+    return [cell.strip() for cell in line.strip("|").split("|")]
+
+
+def test_small_rows_get_more_back_to_back_pairs():
+    assert [bench_plan.pairs_per_round(n) for n in (189, 399, 2079, 4179)] == [5, 3, 1, 1]
+
+
+def test_a_linear_plan_reads_flat_despite_noise_spikes_and_meets_the_targets(monkeypatch, capsys):
+    code, out = _run(monkeypatch, capsys, FakeMachine(lambda r: 0.0016 * r), "--runs", "3", "--stacks", "dev", "prod", "--teams", "1", "10", "20", "100", "200")
+    assert code == 0, out
+    # The shipped stacks' table: each row printed with its ratio (median of back-to-back plan / floor).
+    assert _row(out, "dev")[:5] == ["dev", "150", "1.04 s", "1.30 s", "0.80x"]
+    assert _row(out, "prod")[:5] == ["prod", "230", "1.17 s", "1.46 s", "0.80x"]
+    # Scaling: 1.6 ms per added resource at every count, for the plan; 2 ms for the floor.
+    # The plan's is read from back-to-back pairs, which no spike reaches in the median; the floor's, from
+    # rounds, is only shown (a spike moves it by 0.3 s over the resources added).
+    for teams in ("10", "20", "100", "200"):
+        assert _row(out, teams)[5] == "1.60"
+    for teams in ("100", "200"):
+        assert 2.0 <= float(_row(out, teams)[6]) <= 2.0 + 1000 * 0.3 / 2000
+    assert _row(out, "1")[5:7] == ["-", "-"]
+    assert "marginal ms/resource from 10 to 200 teams: 1.60-1.60 (spread 0%)" in out
+    assert out.rstrip().endswith("all targets met")
+
+
+def test_a_plan_that_grows_faster_than_its_resources_misses_the_flatness_target(monkeypatch, capsys):
+    code, out = _run(monkeypatch, capsys, FakeMachine(lambda r: 0.0015 * r + 1e-7 * r * r), "--runs", "3", "--stacks", "--teams", "1", "10", "200")
+    assert code == 1
+    assert re.search(r"OVER TARGET: marginal time per resource varies (\d+)% from 10 to 200 teams \(target 15%\)", out)
+
+
+def test_a_plan_far_above_its_floor_misses_the_ratio_target(monkeypatch, capsys):
+    code, out = _run(monkeypatch, capsys, FakeMachine(lambda r: 1.0 + 0.004 * r), "--runs", "3", "--stacks", "dev", "--teams")
+    assert code == 1
+    assert "OVER TARGET: dev: 1.85x the floor (target 1.2x)" in out
+
+
+@pytest.mark.parametrize("runs", ["1", "3"])
+def test_every_row_is_measured_the_same_number_of_rounds(monkeypatch, capsys, runs):
+    machine = FakeMachine(lambda r: 0.0015 * r)
+    code, out = _run(monkeypatch, capsys, machine, "--runs", runs, "--stacks", "--teams", "1", "10")
+    assert code == 0
+    # per round: plan, floor and GC-defaults plan for both rows, then 5 (base, 10-team) pairs; plus 2 warm-ups
+    assert next(machine.calls) == 2 + int(runs) * (3 * 2 + 5 * 2)
