@@ -12,8 +12,9 @@ Two tables:
   to show what sparkeks/gc_policy.py buys. "ms/resource" is the marginal cost: the time above the
   smallest team count's plan, per resource added, for the plan and for its floor. Runs are paired: a
   row's ratio is the median of plan / floor run back to back; the plan's time per added resource is the
-  median over (smallest count's plan, this count's plan) run back to back, several such pairs per round for
-  the small counts, whose difference is small next to the machine's noise (`pairs_per_round`).
+  median over (smallest count's plan, this count's plan) run back to back under one hash seed, a new seed
+  for each pair, several such pairs per round for the small counts, whose difference is small next to the
+  machine's noise (`pairs_per_round`).
 
 Targets: every plan within 1.2x of its floor, a 100-team plan under 8 s, and the marginal time per
 resource flat (within 15%) from 10 to 200 teams. Exit status 1 when a target is missed.
@@ -24,6 +25,7 @@ Usage: python bench/bench_plan.py [--runs N] [--stacks dev prod] [--teams 1 10 2
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -154,6 +156,7 @@ def bench(cases: list[Case], runs: int, out: Path, base: Case | None = None) -> 
         measure(plan_cmd(case))  # warm the file cache and write the inventory the floor replays
     counts = {case.label: resources(case) for case in cases}
     default_gc = {**os.environ, "SPARK_EKS_GC": "default"}
+    seeds = itertools.count(1)
     for _ in range(runs):
         for case in cases:
             case.plans.append(measure(plan_cmd(case)))
@@ -164,7 +167,10 @@ def bench(cases: list[Case], runs: int, out: Path, base: Case | None = None) -> 
             if base is None or case is base:
                 continue
             for _ in range(pairs_per_round(counts[case.label] - counts[base.label])):
-                case.pairs.append((measure(plan_cmd(base)), measure(plan_cmd(case))))
+                # Both runs of a pair share a hash seed, and each pair has another: a process's time follows
+                # its seed (set and dict orders) by about 5%, which at 10 teams is 1 ms per added resource.
+                seeded = {**os.environ, "PYTHONHASHSEED": str(next(seeds))}
+                case.pairs.append((measure(plan_cmd(base), env=seeded), measure(plan_cmd(case), env=seeded)))
     return [Row(case.label, counts[case.label], case.plans, case.floors, case.defaults, case.pairs) for case in cases]
 
 

@@ -32,9 +32,11 @@ class FakeMachine:
     def __init__(self, per_resource):
         self.per_resource = per_resource
         self.calls = itertools.count()
+        self.seeds: list[str | None] = []
 
     def measure(self, cmd, env=None):
         spike = 0.3 if next(self.calls) % 5 == 4 else 0.0
+        self.seeds.append((env or {}).get("PYTHONHASHSEED"))
         if cmd[1].endswith("flat_program.py"):
             inventory = json.loads(Path(cmd[2]).read_text())
             return bench_plan.Sample(1.0 + 0.002 * len(inventory["resources"]) + spike, 1.0, 150.0)
@@ -99,3 +101,14 @@ def test_every_row_is_measured_the_same_number_of_rounds(monkeypatch, capsys, ru
     assert code == 0
     # per round: plan, floor and GC-defaults plan for both rows, then 5 (base, 10-team) pairs; plus 2 warm-ups
     assert next(machine.calls) == 2 + int(runs) * (3 * 2 + 5 * 2)
+
+
+def test_each_pair_runs_under_one_hash_seed_and_every_pair_under_another(monkeypatch, capsys):
+    machine = FakeMachine(lambda r: 0.0015 * r)
+    code, _ = _run(monkeypatch, capsys, machine, "--runs", "2", "--stacks", "--teams", "1", "10", "200")
+    assert code == 0
+    paired = [seed for seed in machine.seeds if seed is not None]
+    pairs = list(zip(paired[::2], paired[1::2]))
+    assert len(pairs) == 2 * (5 + 1)
+    assert all(base == row for base, row in pairs)
+    assert len({base for base, _ in pairs}) == len(pairs)
