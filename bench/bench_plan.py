@@ -61,11 +61,17 @@ class Sample:
 
 @dataclass
 class Row:
+    """One stack or team count: what to plan, and the samples its rounds collect."""
+
     label: str
-    resources: int
-    plans: list[Sample]
-    floors: list[Sample]
-    defaults: list[Sample]
+    stack: str
+    project: Path
+    with_default_gc: bool
+    resources: int = 0
+    """Set by `bench` from the plan's inventory."""
+    plans: list[Sample] = field(default_factory=list)
+    floors: list[Sample] = field(default_factory=list)
+    defaults: list[Sample] = field(default_factory=list)
     """One sample per round, in round order: round i of every row ran within the same minute or so."""
     pairs: list[tuple[Sample, Sample]] = field(default_factory=list)
     """(base plan, this plan) run back to back: what the time per added resource is read from."""
@@ -118,18 +124,6 @@ def median(samples: list[Sample]) -> Sample:
     )
 
 
-@dataclass
-class Case:
-    label: str
-    stack: str
-    project: Path
-    with_default_gc: bool
-    plans: list[Sample] = field(default_factory=list)
-    floors: list[Sample] = field(default_factory=list)
-    defaults: list[Sample] = field(default_factory=list)
-    pairs: list[tuple[Sample, Sample]] = field(default_factory=list)
-
-
 def pairs_per_round(added: int) -> int:
     """Back-to-back (base, row) plan pairs a round runs for a row that adds `added` resources.
 
@@ -139,39 +133,36 @@ def pairs_per_round(added: int) -> int:
     return max(1, min(MAX_PAIRS, math.ceil(PAIR_RESOURCES / added)))
 
 
-def bench(cases: list[Case], runs: int, out: Path, base: Case | None = None) -> list[Row]:
-    """Time every case `runs` times, round-robin: each round runs every case's plan and floor (and the plan
+def bench(rows: list[Row], runs: int, out: Path, base: Row | None = None) -> list[Row]:
+    """Time every row `runs` times, round-robin: each round runs every case's plan and floor (and the plan
     with CPython's collector defaults) before the next round starts, then, with a `base`, each other case's
     plan right after the base's plan (`pairs_per_round` times). This machine's speed drifts by tens of
     percent over minutes and spikes for seconds; interleaving makes drift hit the plan and its floor alike,
     and back-to-back pairs make the time per added resource a difference of neighbouring runs."""
 
-    def plan_cmd(case: Case) -> list[str]:
-        return [sys.executable, "-m", "sparkeks", "plan", case.stack, "-q", "--project-dir", str(case.project), "--out", str(out / case.stack)]
+    def plan_cmd(row: Row) -> list[str]:
+        return [sys.executable, "-m", "sparkeks", "plan", row.stack, "-q", "--project-dir", str(row.project), "--out", str(out / row.stack)]
 
-    def resources(case: Case) -> int:
-        return len(json.loads((out / case.stack / "inventory.json").read_text())["resources"])
-
-    for case in cases:
-        measure(plan_cmd(case))  # warm the file cache and write the inventory the floor replays
-    counts = {case.label: resources(case) for case in cases}
+    for row in rows:
+        measure(plan_cmd(row))  # warm the file cache and write the inventory the floor replays
+        row.resources = len(json.loads((out / row.stack / "inventory.json").read_text())["resources"])
     default_gc = {**os.environ, "SPARK_EKS_GC": "default"}
     seeds = itertools.count(1)
     for _ in range(runs):
-        for case in cases:
-            case.plans.append(measure(plan_cmd(case)))
-            case.floors.append(measure([sys.executable, str(ROOT / "bench" / "flat_program.py"), str(out / case.stack / "inventory.json")]))
-            if case.with_default_gc:
-                case.defaults.append(measure(plan_cmd(case), env=default_gc))
-        for case in cases:
-            if base is None or case is base:
+        for row in rows:
+            row.plans.append(measure(plan_cmd(row)))
+            row.floors.append(measure([sys.executable, str(ROOT / "bench" / "flat_program.py"), str(out / row.stack / "inventory.json")]))
+            if row.with_default_gc:
+                row.defaults.append(measure(plan_cmd(row), env=default_gc))
+        for row in rows:
+            if base is None or row is base:
                 continue
-            for _ in range(pairs_per_round(counts[case.label] - counts[base.label])):
+            for _ in range(pairs_per_round(row.resources - base.resources)):
                 # Both runs of a pair share a hash seed, and each pair has another: a process's time follows
                 # its seed (set and dict orders) by about 5%, which at 10 teams is 1 ms per added resource.
                 seeded = {**os.environ, "PYTHONHASHSEED": str(next(seeds))}
-                case.pairs.append((measure(plan_cmd(base), env=seeded), measure(plan_cmd(case), env=seeded)))
-    return [Row(case.label, counts[case.label], case.plans, case.floors, case.defaults, case.pairs) for case in cases]
+                row.pairs.append((measure(plan_cmd(base), env=seeded), measure(plan_cmd(row), env=seeded)))
+    return rows
 
 
 def machine() -> str:
@@ -197,7 +188,7 @@ def main() -> int:
         if args.stacks:
             print("\n| stack | resources | plan wall | floor wall | ratio | plan CPU | floor CPU | plan peak RSS | floor peak RSS |")
             print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-            for r in bench([Case(stack, stack, ROOT, with_default_gc=False) for stack in args.stacks], args.runs, out):
+            for r in bench([Row(stack, stack, ROOT, with_default_gc=False) for stack in args.stacks], args.runs, out):
                 stack = r.label
                 print(
                     f"| {stack} | {r.resources} | {r.plan.wall:.2f} s | {r.floor.wall:.2f} s | {r.ratio:.2f}x | {r.plan.cpu:.2f} s "
@@ -206,12 +197,11 @@ def main() -> int:
                 if r.ratio > RATIO_TARGET:
                     failures.append(f"{stack}: {r.ratio:.2f}x the floor (target {RATIO_TARGET}x)")
 
-        rows: list[Row] = []
         if args.teams:
             project = Path(tmp) / "scaled"
-            cases = [Case(str(teams), write_scaled_project(project, teams), project, with_default_gc=True) for teams in sorted(args.teams)]
-            rows = bench(cases, args.runs, out, base=cases[0])
+            rows = [Row(str(teams), write_scaled_project(project, teams), project, with_default_gc=True) for teams in sorted(args.teams)]
             base = rows[0]
+            bench(rows, args.runs, out, base=base)
             print(
                 f"\n| teams | resources | plan wall | floor wall | ratio | plan ms/resource (above {base.label} team{'s' * (base.label != '1')}) "
                 "| floor ms/resource | plan wall, CPython GC defaults | plan peak RSS | same, GC defaults | floor peak RSS |"
@@ -219,11 +209,10 @@ def main() -> int:
             print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             marginal: dict[int, float] = {}
             for r in rows:
-                added = r.resources != base.resources
-                if added:
+                if r is not base:
                     marginal[int(r.label)] = r.ms_per_added_resource(base)
-                per = f"{marginal[int(r.label)]:.2f}" if added else "-"
-                floor_per = f"{r.ms_per_added_resource(base, floor=True):.2f}" if added else "-"
+                per = "-" if r is base else f"{marginal[int(r.label)]:.2f}"
+                floor_per = "-" if r is base else f"{r.ms_per_added_resource(base, floor=True):.2f}"
                 d = r.plan_default_gc
                 assert d is not None
                 print(

@@ -204,7 +204,7 @@ def _holds(path: Path, data: bytes) -> bool:
 
 
 def write_plan(plan: Plan, out_dir: Path) -> None:
-    with program_gc():  # the plan is alive and large; full collections would walk it again and again
+    with program_gc():  # the plan is alive and large: collections would chase its references again and again
         _write_plan(plan, out_dir)
 
 
