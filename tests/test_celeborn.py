@@ -142,6 +142,9 @@ DOCUMENTED_CELEBORN_KEYS = {
     "celeborn.client.push.stageEnd.timeout",
     "celeborn.metrics.enabled",
     "celeborn.metrics.prometheus.path",
+    # The REST API's read-only mode (components/celeborn/rest_api.py); CelebornConf.scala:2643 and :3583 at v0.7.0.
+    "celeborn.master.http.auth.supportedSchemes",
+    "celeborn.worker.http.auth.supportedSchemes",
 }
 
 

@@ -15,7 +15,7 @@ from components.celeborn import manifests
 from components.celeborn.values import release_values
 from components.kube import kubernetes_object
 from sparkeks import versions
-from sparkeks.config.shuffle import CelebornConfig
+from sparkeks.config.shuffle import OPEN_ADMIN_API_WARNING, CelebornConfig
 from sparkeks.spark import celeborn
 
 
@@ -46,6 +46,9 @@ class Celeborn(pulumi.ComponentResource):
             for pool in manifests.worker_node_pools(args.config.pool, zones=args.worker_zones)
         ]
         self.node_pool_names = [p["metadata"]["name"] for p in manifests.worker_node_pools(args.config.pool, zones=args.worker_zones)]
+
+        if args.config.admin_api == "open":
+            pulumi.log.warn(OPEN_ADMIN_API_WARNING, self)
 
         ns = kubernetes_object(f"{name}-namespace", manifests.namespace(), after)
         in_ns = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns])

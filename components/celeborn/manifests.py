@@ -62,7 +62,8 @@ def network_policies() -> list[dict[str, Any]]:
     """Default-deny both ways (sparkeks.netpol), then: team namespaces reach the client ports only (masters'
     RPC, workers' RPC, push and fetch); masters and workers talk among themselves (Raft, heartbeats,
     replication) and resolve each other's names; Prometheus reaches the HTTP ports. No team pod reaches the
-    HTTP ports, which also serve Celeborn's admin REST API; Celeborn calls nothing outside its release."""
+    HTTP ports, which also serve Celeborn's REST API (read-only unless the stack opens it: rest_api.py);
+    Celeborn calls nothing outside its release."""
     teams = {"namespaceSelector": {"matchExpressions": [{"key": TEAM_LABEL, "operator": "Exists"}]}}
     prometheus = {
         "namespaceSelector": {"matchLabels": {MONITORING_LABEL: "true"}},

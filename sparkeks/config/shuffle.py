@@ -24,6 +24,9 @@ def _heap_mib(heap: str) -> int:
     return int(heap[:-1]) * (1024 if heap.endswith("g") else 1)
 
 
+# What Celeborn's REST API lets callers do (components/celeborn/rest_api.py).
+AdminApi = Literal["read-only", "open"]
+
 # JVM memory outside heap and direct buffers (metaspace, thread stacks, the recovery DB's native memory).
 WORKER_JVM_OVERHEAD_MIB = 2048
 MASTER_JVM_OVERHEAD_MIB = 1024
@@ -81,6 +84,11 @@ class CelebornConfig(ConfigModel):
     pool: CelebornWorkerPoolConfig = Field(
         default_factory=CelebornWorkerPoolConfig, description="The `celeborn-worker` NodePool (on-demand, NVMe instance store as RAID0)."
     )
+    admin_api: AdminApi = Field(
+        "read-only",
+        description="Celeborn's REST API: `read-only` refuses every change (exclude, decommission, log levels) from anyone; "
+        "`open` lets any pod reaching the HTTP ports make them (Celeborn 0.7.0 checks no password).",
+    )
 
     _check_worker_heap = field_validator("worker_heap", mode="before")(lambda cls, v: _heap(v, "a Celeborn worker"))
     _check_off_heap = field_validator("worker_off_heap", mode="before")(lambda cls, v: _heap(v, "a Celeborn worker's direct memory", 2048))
@@ -120,6 +128,14 @@ class CelebornConfig(ConfigModel):
                 value=self.workers,
             )
         return self
+
+
+# Said by the plan summary and by `pulumi up` when a stack opens Celeborn's REST API.
+OPEN_ADMIN_API_WARNING = (
+    "Celeborn's REST API is open (`spark.shuffle.celeborn.adminApi: open`): any pod that reaches the masters' and "
+    "workers' HTTP ports (every pod, without `spark.networkPolicies`) may exclude, decommission or stop workers, losing "
+    "running jobs' shuffle data; Celeborn 0.7.0 checks no password. Read-only by default."
+)
 
 
 class ShuffleConfig(ConfigModel):

@@ -20,4 +20,8 @@ def plan_warnings(config: Any) -> list[str]:
             "NetworkPolicies are off (`spark.networkPolicies`): every pod reaches every service, other teams' History "
             "Servers and Loki included. On by default in prod."
         )
+    if config.spark.shuffle.service == "celeborn" and config.spark.shuffle.celeborn.admin_api == "open":
+        from sparkeks.config.shuffle import OPEN_ADMIN_API_WARNING
+
+        warnings.append(OPEN_ADMIN_API_WARNING)
     return warnings
