@@ -1,4 +1,4 @@
 from sparkeks.cli import main
-from sparkeks.process_exit import exit_now
+from sparkeks.process_exit import run_command
 
-exit_now(main(prog="python -m sparkeks"))
+run_command(lambda: main(prog="python -m sparkeks"))

@@ -42,6 +42,6 @@ def main() -> None:
     except ProjectNotFound:
         pass  # the command reports it if it needs a project
     from sparkeks.cli import main as cli_main
-    from sparkeks.process_exit import exit_now
+    from sparkeks.process_exit import run_command
 
-    exit_now(cli_main(prog="sparkeks"))
+    run_command(lambda: cli_main(prog="sparkeks"))

@@ -178,3 +178,60 @@ def test_the_offline_run_skips_source_positions_and_registers_the_same_resources
     assert seen and min(seen) > 0  # the SDK's own capture, for comparison
     assert fast.resources == full.resources
     assert fast.outputs == full.outputs
+
+
+_COLLECTION_PROBE = """
+import gc, os
+from pathlib import Path
+
+_log = os.open(os.environ["GC_PROBE_LOG"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+_written = Path(os.environ["GC_PROBE_PLAN"]) / "inventory.json"
+
+
+def _record(phase, info):
+    # os.write: the command ends with os._exit, which drops buffered Python output.
+    if phase == "stop":
+        os.write(_log, f"{info['generation']} {info['collected']} {_written.exists()}\\n".encode())
+
+
+gc.callbacks.append(_record)
+"""
+
+
+def _collections_of_a_plan_command(tmp_path: Path, entry: list[str], gc_setting: str) -> list[tuple[int, int, bool]]:
+    """(generation, objects collected, plan already written) for every collection the command's process ran."""
+    probe = tmp_path / "probe"
+    probe.mkdir(parents=True)
+    (probe / "sitecustomize.py").write_text(_COLLECTION_PROBE)
+    log, out = tmp_path / "collections.log", tmp_path / "plan"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(probe), str(PROJECT_ROOT)]),
+        "GC_PROBE_LOG": str(log),
+        "GC_PROBE_PLAN": str(out),
+        "SPARK_EKS_GC": gc_setting,
+    }
+    subprocess.run([sys.executable, *entry, "plan", "dev", "-q", "--out", str(out)], cwd=PROJECT_ROOT, env=env, check=True)
+    assert (out / "inventory.json").is_file()
+    return [(int(g), int(n), w == "True") for g, n, w in (line.split() for line in log.read_text().splitlines())]
+
+
+def test_a_plan_command_ends_without_collecting_the_garbage_of_its_run(tmp_path):
+    # The run leaves about 300 dead objects in reference cycles per resource (1.26 million at 200 teams).
+    # Re-enabling the collector once the plan was written made the next allocation collect them all, 2.6 s
+    # at 200 teams, just before the process ends with os._exit and frees everything anyway.
+    entries = {
+        "python -m sparkeks": ["-m", "sparkeks"],
+        "sparkeks (the installed command)": ["-c", "import sys; from sparkeks.launcher import main; sys.argv[0] = 'sparkeks'; main()"],
+    }
+    for name, entry in entries.items():
+        after_writing = [c for c in _collections_of_a_plan_command(tmp_path / name, entry, "tuned") if c[2]]
+        assert after_writing == [], name
+
+
+def test_the_collection_probe_sees_the_collections_of_a_plan_with_cpython_defaults(tmp_path):
+    # The probe behind the test above works: with CPython's defaults the same command collects hundreds of
+    # times, and some collections find garbage.
+    collections = _collections_of_a_plan_command(tmp_path, ["-m", "sparkeks"], "default")
+    assert len(collections) > 100
+    assert sum(collected for _, collected, _ in collections) > 0
