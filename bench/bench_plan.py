@@ -13,8 +13,9 @@ Two tables:
   smallest team count's plan, per resource added, for the plan and for its floor. Runs are paired: a
   row's ratio is the median of plan / floor run back to back; the plan's time per added resource is the
   median over (smallest count's plan, this count's plan) run back to back under one hash seed, a new seed
-  for each pair, several such pairs per round for the small counts, whose difference is small next to the
-  machine's noise (`pairs_per_round`).
+  for each pair, more such pairs per round for the small counts, whose difference is small next to the
+  machine's noise (`pairs_per_round`). Beside each median, a 95% interval for it from the pairs' order
+  statistics (no assumption about the noise's shape), to tell a real difference between rows from noise.
 
 Targets: every plan within 1.2x of its floor, a 100-team plan under 8 s, and the marginal time per
 resource flat (within 15%) from 10 to 200 teams. Exit status 1 when a target is missed.
@@ -47,9 +48,11 @@ RATIO_TARGET = 1.2
 HUNDRED_TEAMS_TARGET_S = 8.0
 FLATNESS_TARGET = 0.15
 # Pairs per round for the time per added resource: enough that a row adds about this many resources over
-# its pairs, at most MAX_PAIRS (see pairs_per_round).
-PAIR_RESOURCES = 1000
-MAX_PAIRS = 5
+# its pairs, between MIN_PAIRS and MAX_PAIRS (see pairs_per_round).
+PAIR_RESOURCES = 4000
+MIN_PAIRS = 2
+MAX_PAIRS = 20
+CONFIDENCE = 0.95
 
 
 @dataclass
@@ -97,12 +100,13 @@ class Row:
         """Median of (this row - base row) / resources added. For the plan, over the adjacent pairs (the base
         plan run right before this row's, several pairs per round for small rows); for the floor, over
         rounds."""
+        pairs = list(zip(base.floors, self.floors)) if floor else self.pairs
+        return statistics.median(self.per_added_resource(base, pairs))
+
+    def per_added_resource(self, base: "Row", pairs: list[tuple[Sample, Sample]] | None = None) -> list[float]:
+        """ms per added resource of each (base, this) pair, by default the plan's back-to-back pairs."""
         added = self.resources - base.resources
-        if floor:
-            pairs = list(zip(base.floors, self.floors))
-        else:
-            pairs = self.pairs
-        return statistics.median(1000 * (mine.wall - theirs.wall) / added for theirs, mine in pairs)
+        return [1000 * (mine.wall - theirs.wall) / added for theirs, mine in (self.pairs if pairs is None else pairs)]
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> Sample:
@@ -128,9 +132,26 @@ def pairs_per_round(added: int) -> int:
     """Back-to-back (base, row) plan pairs a round runs for a row that adds `added` resources.
 
     One pair's difference carries the noise of two runs (on this machine a run varies by ~0.1 s, spikes
-    of 0.3 s), divided by the resources added: at 10 teams that is most of a millisecond per resource, at
-    200 teams a twentieth of it. Small rows are cheap, so they get more pairs."""
-    return max(1, min(MAX_PAIRS, math.ceil(PAIR_RESOURCES / added)))
+    of 0.3 s), divided by the resources added: at 10 teams that is about half a millisecond per resource,
+    a third of the figure, at 200 teams a fortieth of it. Small rows are cheap, so they get more pairs:
+    with 3 rounds, 60 at 10 teams, which puts their median within about 5%."""
+    return max(MIN_PAIRS, min(MAX_PAIRS, math.ceil(PAIR_RESOURCES / added)))
+
+
+def median_interval(values: list[float], confidence: float = CONFIDENCE) -> tuple[float, float] | None:
+    """A distribution-free interval for the median: the k-th smallest and k-th largest of the values, k the
+    largest rank whose interval still covers the median with `confidence` (the count of values below the
+    median is Binomial(n, 1/2)). None when even the smallest and largest do not reach it (n < 6 at 95%)."""
+    n = len(values)
+    ordered = sorted(values)
+    below = 0.0  # P(fewer than k values fall below the median), growing with k
+    best = None
+    for k in range(1, n // 2 + 1):
+        below += math.comb(n, k - 1) / 2**n
+        if 1 - 2 * below < confidence:
+            break
+        best = (ordered[k - 1], ordered[n - k])
+    return best
 
 
 def bench(rows: list[Row], runs: int, out: Path, base: Row | None = None) -> list[Row]:
@@ -163,6 +184,11 @@ def bench(rows: list[Row], runs: int, out: Path, base: Row | None = None) -> lis
                 seeded = {**os.environ, "PYTHONHASHSEED": str(next(seeds))}
                 row.pairs.append((measure(plan_cmd(base), env=seeded), measure(plan_cmd(row), env=seeded)))
     return rows
+
+
+def _interval_cell(values: list[float]) -> str:
+    bounds = median_interval(values)
+    return f"{bounds[0]:.2f}-{bounds[1]:.2f} ({len(values)})" if bounds else f"too few ({len(values)})"
 
 
 def machine() -> str:
@@ -204,20 +230,22 @@ def main() -> int:
             bench(rows, args.runs, out, base=base)
             print(
                 f"\n| teams | resources | plan wall | floor wall | ratio | plan ms/resource (above {base.label} team{'s' * (base.label != '1')}) "
-                "| floor ms/resource | plan wall, CPython GC defaults | plan peak RSS | same, GC defaults | floor peak RSS |"
+                f"| its {CONFIDENCE:.0%} interval (pairs) | floor ms/resource | plan wall, CPython GC defaults | plan peak RSS | same, GC defaults "
+                "| floor peak RSS |"
             )
-            print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             marginal: dict[int, float] = {}
             for r in rows:
                 if r is not base:
                     marginal[int(r.label)] = r.ms_per_added_resource(base)
                 per = "-" if r is base else f"{marginal[int(r.label)]:.2f}"
+                interval = "-" if r is base else _interval_cell(r.per_added_resource(base))
                 floor_per = "-" if r is base else f"{r.ms_per_added_resource(base, floor=True):.2f}"
                 d = r.plan_default_gc
                 assert d is not None
                 print(
                     f"| {r.label} | {r.resources} | {r.plan.wall:.2f} s | {r.floor.wall:.2f} s | {r.ratio:.2f}x "
-                    f"| {per} | {floor_per} | {d.wall:.2f} s ({d.wall / r.floor.wall:.2f}x) "
+                    f"| {per} | {interval} | {floor_per} | {d.wall:.2f} s ({d.wall / r.floor.wall:.2f}x) "
                     f"| {r.plan.rss_mib:.0f} MiB | {d.rss_mib:.0f} MiB | {r.floor.rss_mib:.0f} MiB |"
                 )
                 if r.ratio > RATIO_TARGET:
