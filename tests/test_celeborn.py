@@ -145,6 +145,13 @@ DOCUMENTED_CELEBORN_KEYS = {
     # The REST API's read-only mode (components/celeborn/rest_api.py); CelebornConf.scala:2643 and :3583 at v0.7.0.
     "celeborn.master.http.auth.supportedSchemes",
     "celeborn.worker.http.auth.supportedSchemes",
+    # RPC authentication (components/celeborn/rpc_auth.py); CelebornConf.scala:6583, :6594, :6679 and :6711 at v0.7.0.
+    "celeborn.auth.enabled",
+    "celeborn.internal.port.enabled",
+    "celeborn.master.ha.node.0.internal.port",
+    "celeborn.master.ha.node.1.internal.port",
+    "celeborn.master.ha.node.2.internal.port",
+    "celeborn.worker.internal.port",
 }
 
 
@@ -323,6 +330,7 @@ def _expected(replicate: bool = True) -> dict[str, str]:
         "spark.sql.adaptive.localShuffleReader.enabled": "false",
         "spark.celeborn.client.fetch.maxRetriesForEachReplica": "5",
         "spark.celeborn.data.io.retryWait": "10s",
+        "spark.celeborn.auth.enabled": "true",
     }
 
 
