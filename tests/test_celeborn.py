@@ -101,6 +101,7 @@ def test_workers_fill_their_own_nvme_nodes_and_are_never_disrupted_by_karpenter(
         "celeborn.worker.fetch.port": 9092,
         "celeborn.worker.push.port": 9093,
         "celeborn.worker.replicate.port": 9094,
+        "celeborn.worker.internal.port": 9095,
         "celeborn.worker.http.port": 9096,
     }
 

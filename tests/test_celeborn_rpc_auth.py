@@ -63,7 +63,8 @@ def test_a_celeborn_job_authenticates_as_its_application(tmp_path, celeborn_proj
     conf = _conf(_spec(tmp_path, shuffle="celeborn"), celeborn_project)["sparkConf"]
     assert conf["spark.celeborn.auth.enabled"] == "true"
     # Only the switch: the LifecycleManager makes the secret, executors ask it for it.
-    assert sorted(k for k in conf if "auth" in k or "internal" in k or "sasl" in k.lower()) == ["spark.celeborn.auth.enabled"]
+    celeborn = [k for k in conf if k.startswith("spark.celeborn.")]
+    assert sorted(k for k in celeborn if "auth" in k or "internal" in k or "sasl" in k.lower() or "secret" in k) == ["spark.celeborn.auth.enabled"]
 
 
 def test_a_job_may_not_turn_authentication_off(tmp_path, celeborn_project):
@@ -91,6 +92,21 @@ def test_only_celeborns_own_pods_reach_the_unauthenticated_ports(celeborn):
         assert not reach(outsider, master, 9872) and not reach(outsider, worker, 9094)
     # Teams keep the authenticated client ports.
     assert reach(team, master, 9097) and all(reach(team, worker, p) for p in (9091, 9092, 9093))
+
+
+def test_another_teams_pods_cannot_ask_a_driver_for_its_secret(celeborn):
+    # The LifecycleManager answers any caller with the application's secret, on a port of its own choice
+    # (`celeborn.client.shuffle.manager.port` 0): only the team's own pods may reach a driver at all.
+    policies = [r["inputs"] for r in celeborn.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")]
+    ns_labels = {team: {TEAM_LABEL: team} for team in ("data", "analytics")}
+    base = {"app.kubernetes.io/name": "celeborn", "app.kubernetes.io/instance": "celeborn"}
+    driver = Pod("analytics", {"spark-role": "driver"})
+    own, other = Pod("analytics", {"spark-role": "executor"}), Pod("data", {"spark-role": "executor"})
+    celeborn_worker = Pod("celeborn", {**base, "app.kubernetes.io/role": "worker"})
+    for port in (7078, 38421, 65000):
+        assert may_connect(policies, ns_labels, own, driver, port)
+        assert not may_connect(policies, ns_labels, other, driver, port)
+        assert not may_connect(policies, ns_labels, celeborn_worker, driver, port)
 
 
 def test_turning_it_off_is_an_explicit_choice_the_plan_warns_about(plan_variant):

@@ -60,10 +60,11 @@ def pod_monitor(role: str) -> dict[str, Any]:
 
 def network_policies() -> list[dict[str, Any]]:
     """Default-deny both ways (sparkeks.netpol), then: team namespaces reach the client ports only (masters'
-    RPC, workers' RPC, push and fetch); masters and workers talk among themselves (Raft, heartbeats,
-    replication) and resolve each other's names; Prometheus reaches the HTTP ports. No team pod reaches the
-    HTTP ports, which also serve Celeborn's REST API (read-only unless the stack opens it: rest_api.py);
-    Celeborn calls nothing outside its release."""
+    RPC, workers' RPC, push and fetch), where each application authenticates (rpc_auth.py); masters and
+    workers talk among themselves (Raft, the internal ports, replication), none of which authenticates,
+    and resolve each other's names; Prometheus reaches the HTTP ports. No team pod reaches the HTTP ports,
+    which also serve Celeborn's REST API (read-only unless the stack opens it: rest_api.py); Celeborn calls
+    nothing outside its release."""
     teams = {"namespaceSelector": {"matchExpressions": [{"key": TEAM_LABEL, "operator": "Exists"}]}}
     prometheus = {
         "namespaceSelector": {"matchLabels": {MONITORING_LABEL: "true"}},
@@ -71,9 +72,8 @@ def network_policies() -> list[dict[str, Any]]:
     }
     same_release = {"podSelector": {"matchLabels": {"app.kubernetes.io/instance": celeborn.RELEASE}}}
     worker = celeborn.WORKER_PORTS
-    internal = tcp(
-        celeborn.MASTER_PORT, celeborn.MASTER_INTERNAL_PORT, celeborn.MASTER_RAFT_PORT, worker["rpc"], worker["push"], worker["fetch"], worker["replicate"]
-    )
+    peer_ports = (worker["rpc"], worker["push"], worker["fetch"], worker["replicate"], worker["internal"])
+    internal = tcp(celeborn.MASTER_PORT, celeborn.MASTER_INTERNAL_PORT, celeborn.MASTER_RAFT_PORT, *peer_ports)
     return namespace_policies(
         celeborn.NAMESPACE,
         [
@@ -91,7 +91,7 @@ def network_policies() -> list[dict[str, Any]]:
                 role_labels("worker"),
                 ingress=[
                     {"from": [teams], "ports": tcp(worker["rpc"], worker["push"], worker["fetch"])},
-                    {"from": [same_release], "ports": tcp(worker["rpc"], worker["push"], worker["fetch"], worker["replicate"])},
+                    {"from": [same_release], "ports": tcp(*peer_ports)},
                     {"from": [prometheus], "ports": tcp(celeborn.WORKER_HTTP_PORT)},
                 ],
             ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.celeborn.rest_api import rest_api_conf
+from components.celeborn.rpc_auth import rpc_auth_conf
 from components.helm import base_values, merge_values
 from sparkeks import versions
 from sparkeks.config.shuffle import CelebornConfig
@@ -66,6 +67,7 @@ def computed_values(config: CelebornConfig) -> dict[str, Any]:
             "celeborn.worker.storage.dirs": worker_storage_dirs(),
             "celeborn.worker.graceful.shutdown.recoverPath": f"{SHUFFLE_DIR}/recover",
             **rest_api_conf(config.admin_api),
+            **rpc_auth_conf(config.rpc_auth),
         },
         "master": {
             "replicas": celeborn.MASTERS,

@@ -26,6 +26,9 @@ def _heap_mib(heap: str) -> int:
 
 # What Celeborn's REST API lets callers do (components/celeborn/rest_api.py).
 AdminApi = Literal["read-only", "open"]
+# Whether Celeborn's client ports authenticate each application (components/celeborn/rpc_auth.py). Not
+# `off`: YAML reads a bare off as false.
+RpcAuth = Literal["sasl", "disabled"]
 
 # JVM memory outside heap and direct buffers (metaspace, thread stacks, the recovery DB's native memory).
 WORKER_JVM_OVERHEAD_MIB = 2048
@@ -89,6 +92,11 @@ class CelebornConfig(ConfigModel):
         description="Celeborn's REST API: `read-only` refuses every change (exclude, decommission, log levels) from anyone; "
         "`open` lets any pod reaching the HTTP ports make them (Celeborn 0.7.0 checks no password).",
     )
+    rpc_auth: RpcAuth = Field(
+        "sasl",
+        description="`sasl`: each application authenticates to masters and workers with its own secret and reaches only its "
+        "own shuffle data; `disabled` lets any pod reaching the client ports read or drop any application's.",
+    )
 
     _check_worker_heap = field_validator("worker_heap", mode="before")(lambda cls, v: _heap(v, "a Celeborn worker"))
     _check_off_heap = field_validator("worker_off_heap", mode="before")(lambda cls, v: _heap(v, "a Celeborn worker's direct memory", 2048))
@@ -135,6 +143,18 @@ OPEN_ADMIN_API_WARNING = (
     "Celeborn's REST API is open (`spark.shuffle.celeborn.adminApi: open`): any pod that reaches the masters' and "
     "workers' HTTP ports (every pod, without `spark.networkPolicies`) may exclude, decommission or stop workers, losing "
     "running jobs' shuffle data; Celeborn 0.7.0 checks no password. Read-only by default."
+)
+
+OFF_RPC_AUTH_WARNING = (
+    "Celeborn's RPC authentication is off (`spark.shuffle.celeborn.rpcAuth: disabled`): any pod that reaches the "
+    "masters' and workers' client ports (every team's pods, by design) may read, overwrite or drop another "
+    "application's shuffle data, another team's included. On by default."
+)
+# Said when authentication is on but nothing keeps other pods from the paths around it.
+UNISOLATED_WARNING = (
+    "Celeborn's shuffle data is not isolated between teams without NetworkPolicies (`spark.networkPolicies`): "
+    "Celeborn 0.7.0 hands an application's secret to any pod that asks its driver, and lets any pod that reaches "
+    "the internal ports pose as a worker. On by default in prod."
 )
 
 

@@ -253,7 +253,7 @@ def render_job(spec: JobSpec, *, label: str, config: StackConfig, account_id: st
         **spec.spark_conf,
     }
     if shuffle == "celeborn":
-        conf = with_celeborn(conf, spec.spark_version, replicate=config.spark.shuffle.celeborn.replicate)
+        conf = with_celeborn(conf, spec.spark_version, celeborn=config.spark.shuffle.celeborn)
 
     selector = {POOL_LABEL: pool_name}
     driver_selector = {POOL_LABEL: POOL_NAMES["driver"]}

@@ -31,7 +31,8 @@ def celeborn_problems(label: str, spec: Any, team: Any, config: Any) -> list[str
     return problems
 
 
-def with_celeborn(conf: dict[str, str], line: str, *, replicate: bool) -> dict[str, str]:
-    """The job's settings with the Celeborn client on and what conflicts with it taken out."""
+def with_celeborn(conf: dict[str, str], line: str, *, celeborn: Any) -> dict[str, str]:
+    """The job's settings with the Celeborn client of the stack's service (its CelebornConfig) on and what
+    conflicts with it taken out."""
     kept = {k: v for k, v in conf.items() if k not in REMOVED_WITH_CELEBORN}
-    return {**kept, **celeborn_spark_conf(line, replicate=replicate)}
+    return {**kept, **celeborn_spark_conf(line, replicate=celeborn.replicate, authenticate=celeborn.rpc_auth == "sasl")}

@@ -20,8 +20,18 @@ def plan_warnings(config: Any) -> list[str]:
             "NetworkPolicies are off (`spark.networkPolicies`): every pod reaches every service, other teams' History "
             "Servers and Loki included. On by default in prod."
         )
-    if config.spark.shuffle.service == "celeborn" and config.spark.shuffle.celeborn.admin_api == "open":
-        from sparkeks.config.shuffle import OPEN_ADMIN_API_WARNING
+    if config.spark.shuffle.service == "celeborn":
+        warnings.extend(_celeborn_warnings(config))
+    return warnings
 
-        warnings.append(OPEN_ADMIN_API_WARNING)
+
+def _celeborn_warnings(config: Any) -> list[str]:
+    from sparkeks.config.shuffle import OFF_RPC_AUTH_WARNING, OPEN_ADMIN_API_WARNING, UNISOLATED_WARNING
+
+    celeborn = config.spark.shuffle.celeborn
+    warnings = [OPEN_ADMIN_API_WARNING] if celeborn.admin_api == "open" else []
+    if celeborn.rpc_auth == "disabled":
+        warnings.append(OFF_RPC_AUTH_WARNING)
+    elif not config.network_policies:
+        warnings.append(UNISOLATED_WARNING)
     return warnings

@@ -55,8 +55,9 @@ def _version(line: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-def celeborn_spark_conf(line: str, *, replicate: bool) -> dict[str, str]:
-    """The client settings a job of this Spark line gets with `shuffle: celeborn`."""
+def celeborn_spark_conf(line: str, *, replicate: bool, authenticate: bool) -> dict[str, str]:
+    """The client settings a job of this Spark line gets with `shuffle: celeborn` (`authenticate`: the
+    stack's `spark.shuffle.celeborn.rpcAuth` is `sasl`)."""
     if line not in supported_lines():
         raise ValueError(f"Celeborn has no client for Spark {line}")
     if _version(line) < DATA_IO_SINCE:
@@ -83,10 +84,13 @@ def celeborn_spark_conf(line: str, *, replicate: bool) -> dict[str, str]:
         # A worker restarting in a rolling update serves its committed files again after it is back.
         "spark.celeborn.client.fetch.maxRetriesForEachReplica": "5",
         "spark.celeborn.data.io.retryWait": "10s",
+        # The LifecycleManager registers the application under a secret it makes and every connection
+        # authenticates with it (components/celeborn/rpc_auth.py); the servers refuse a client without it.
+        **({"spark.celeborn.auth.enabled": "true"} if authenticate else {}),
     }
 
 
 def celeborn_owned_keys() -> frozenset[str]:
     """Settings a job with `shuffle: celeborn` may not override."""
     line = supported_lines()[0]
-    return frozenset(celeborn_spark_conf(line, replicate=True)) | frozenset(REMOVED_WITH_CELEBORN)
+    return frozenset(celeborn_spark_conf(line, replicate=True, authenticate=True)) | frozenset(REMOVED_WITH_CELEBORN)
