@@ -152,6 +152,11 @@ def load_support(path: Path = SUPPORT_FILE) -> dict[str, Any]:
     return data
 
 
+def support_checked(path: Path = SUPPORT_FILE) -> dt.date:
+    """The day the support facts were last checked against their sources (the file's `checked`)."""
+    return _date(load_support(path).get("checked"), f"{path.name}: checked")
+
+
 def kubernetes_standard_support_ends(minor: str, path: Path = SUPPORT_FILE) -> dt.date | None:
     """The day EKS standard support of a Kubernetes minor ends, per the support file (None where it gives none)."""
     eol = (load_support(path)["components"].get("kubernetes") or {}).get("endOfLife") or {}

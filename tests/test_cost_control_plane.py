@@ -291,6 +291,9 @@ def test_diff_of_moving_a_cluster_to_extended_shows_the_month_from_its_end(prod)
     lines = markdown_section(base, head).split("\n")
     assert "Fixed monthly: $824.99 -> $824.99 (**+$0.00 a month**)." in lines
     assert "From 2026-12-02: fixed monthly $824.99 -> $1,189.99 (**+$365.00 a month**)." in lines
+    assert "No change to fixed cost or to the cost of Spark capacity." not in lines
+    # Both on EXTENDED: the day changes both plans alike, so the diff has nothing dated to say.
+    assert not [line for line in markdown_section(head, head).split("\n") if line.startswith("From ")]
     # The other way round, the change from that day is a saving.
     assert "From 2026-12-02: fixed monthly $1,189.99 -> $824.99 (**-$365.00 a month**)." in markdown_section(head, base).split("\n")
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sparkeks.cost.report import rate, usd
+from sparkeks.cost.report import rate, signed, usd
 
 
 def _cost(plan_dir: Path) -> dict[str, Any] | None:
@@ -14,10 +14,6 @@ def _cost(plan_dir: Path) -> dict[str, Any] | None:
     if not inventory.is_file():
         return None
     return json.loads(inventory.read_text()).get("cost")
-
-
-def _signed(value: float) -> str:
-    return ("+" if value >= 0 else "-") + f"${abs(value):,.2f}"
 
 
 def _pools(cost: dict[str, Any] | None) -> dict[tuple[str, str], dict[str, Any]]:
@@ -56,8 +52,28 @@ def _pool_rows(base: dict[str, Any] | None, head: dict[str, Any] | None) -> list
             what.insert(0, "pool removed")
         ceiling = f"{usd(old_ceiling) if old else '-'} -> {usd(new_ceiling) if new else '-'}"
         if old_ceiling is not None and new_ceiling is not None:
-            ceiling += f" ({_signed(new_ceiling - old_ceiling)})"
+            ceiling += f" ({signed(new_ceiling - old_ceiling)})"
         rows.append(f"| `{key[0]}` | {key[1]} | {'; '.join(what)} | {ceiling} |")
+    return rows
+
+
+def _total_on(cost: dict[str, Any] | None, day: str) -> float:
+    """The fixed monthly total from `day`: the last dated month starting by then, else the plain total."""
+    total = (cost or {}).get("fixedMonthly", {}).get("totalUsd", 0)
+    for month in (cost or {}).get("fixedMonthlyFrom") or []:
+        if month["date"] <= day:
+            total = month["totalUsd"]
+    return total
+
+
+def _dated_rows(base: dict[str, Any] | None, head: dict[str, Any] | None, delta: float) -> list[str]:
+    """The fixed monthly from each day a dated change starts in either plan, where the change differs from today's."""
+    days = sorted({m["date"] for cost in (base, head) for m in (cost or {}).get("fixedMonthlyFrom") or []})
+    rows = []
+    for day in days:
+        before, after = _total_on(base, day), _total_on(head, day)
+        if round(after - before, 2) != delta:
+            rows.append(f"From {day}: fixed monthly {usd(before)} -> {usd(after)} (**{signed(round(after - before, 2))} a month**).")
     return rows
 
 
@@ -69,7 +85,9 @@ def markdown_section(base: dict[str, Any] | None, head: dict[str, Any] | None) -
     old_fixed = (base or {}).get("fixedMonthly", {})
     new_fixed = (head or {}).get("fixedMonthly", {})
     delta = fixed_delta(base, head)
-    lines.append(f"Fixed monthly: {usd(old_fixed.get('totalUsd'))} -> {usd(new_fixed.get('totalUsd'))} (**{_signed(delta)} a month**).")
+    lines.append(f"Fixed monthly: {usd(old_fixed.get('totalUsd'))} -> {usd(new_fixed.get('totalUsd'))} (**{signed(delta)} a month**).")
+    dated = _dated_rows(base, head, delta)
+    lines += dated
     if not new_fixed.get("complete", True):
         lines.append(f"Unpriced in the head plan: {', '.join(new_fixed.get('unpriced', []))}.")
     components = sorted(set(old_fixed.get("byComponent", {})) | set(new_fixed.get("byComponent", {})))
@@ -80,12 +98,12 @@ def markdown_section(base: dict[str, Any] | None, head: dict[str, Any] | None) -
     ]
     if changed:
         lines += ["", "| component | before | after | change |", "|---|---:|---:|---:|"]
-        lines += [f"| {c} | {usd(a)} | {usd(b)} | {_signed(b - a)} |" for c, a, b in changed]
+        lines += [f"| {c} | {usd(a)} | {usd(b)} | {signed(b - a)} |" for c, a, b in changed]
     pools = _pool_rows(base, head)
     if pools:
         lines += ["", "Spark capacity (per node-hour while nodes run; ceiling = the pool at its CPU limit for an hour):", ""]
         lines += ["| NodePool | capacity | change | ceiling per hour |", "|---|---|---|---:|", *pools]
-    elif not changed:
+    elif not changed and not dated:
         lines += ["", "No change to fixed cost or to the cost of Spark capacity."]
     return "\n".join(lines) + "\n"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sparkeks.config.model import StackConfig
 from sparkeks.cost import prices
-from sparkeks.cost.report import usd
+from sparkeks.cost.report import fixed_total, usd
 from sparkeks.instances import FAMILIES
 
 _POOLS = ("driver", "executor", "executorNvme")
@@ -62,19 +62,14 @@ def _emr_line(config: StackConfig, ec2: float | None, nodes: list[EmrNodes]) -> 
     return f"{usd(ec2)} EC2 on-demand + {usd(uplift)} EMR uplift = {total} a month"
 
 
-def _fixed(cost: dict[str, Any]) -> str:
-    fixed = cost["fixedMonthly"]
-    return usd(fixed["totalUsd"]) + ("" if fixed["complete"] else f" + unpriced ({', '.join(fixed['unpriced'])})")
-
-
 def comparison_lines(primary: str, primary_cost: dict[str, Any], primary_config: StackConfig, standby: str, standby_cost: dict[str, Any]) -> list[str]:
     ec2, nodes = emr_monthly(primary_config)
     shape = ", ".join(f"{n.nodes} x {n.instance_type} ({n.pool})" for n in nodes)
     vcpus = sum(primary_config.karpenter.pools.pool(k).limits.cpu for k in _POOLS)
     return [
         f"monthly cost, list prices ({primary_cost['region']} / {standby_cost['region']}; `cost.md` beside each plan has the detail):",
-        f"  primary {primary}: {_fixed(primary_cost)} fixed, plus Spark nodes while they run",
-        f"  standby {standby}: {_fixed(standby_cost)} fixed; its Spark pools add nodes only after failover",
+        f"  primary {primary}: {fixed_total(primary_cost)} fixed, plus Spark nodes while they run",
+        f"  standby {standby}: {fixed_total(standby_cost)} fixed; its Spark pools add nodes only after failover",
         f"  a second always-on EMR cluster with {primary}'s Spark capacity ({vcpus} vCPUs: {shape}): {_emr_line(primary_config, ec2, nodes)}",
     ]
 

@@ -3,17 +3,24 @@
 Works on the offline plan's resources (what the program would create) plus the stack config (the storage
 sizes and spot assumptions the resources do not carry), priced from the pinned table in `prices.py`.
 The result is plain data: the `cost` block of inventory.json, which `diff` and `dr init` compare.
+
+An estimate never reads the clock: it is priced as of a day the commit holds (`priced_as_of`), and what
+dates in the support facts change after that day is stated as dated months (`fixedMonthlyFrom`), so the
+same commit and stack file always give the same estimate.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sparkeks.config.model import StackConfig
 from sparkeks.cost import prices
 from sparkeks.instances import FAMILIES, SIZE_VCPUS
+from sparkeks.version_policy import SUPPORT_FILE, kubernetes_standard_support_ends, support_checked
 
 NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool"
 _SIZE_BY_VCPUS = {v: name for name, v in SIZE_VCPUS.items()}
@@ -57,33 +64,90 @@ def _of_type(resources: list[dict[str, Any]], type_: str) -> list[dict[str, Any]
     return [r for r in resources if r["type"] == type_]
 
 
-def _control_plane(cluster: dict[str, Any], lines: _Lines, on: date) -> None:
-    """One cluster-hour per hour: at the extended-support rate once the minor is past standard support on a
-    cluster whose upgrade policy keeps it there (EXTENDED), else at the standard rate (a STANDARD cluster is
-    upgraded by AWS when standard support ends, so it never pays the extended rate)."""
-    from sparkeks.version_policy import kubernetes_standard_support_ends
+def priced_as_of(region: str, support: Path = SUPPORT_FILE) -> date:
+    """The day an estimate is priced as of: the newer of the day the region's prices were checked (its Price
+    List table's fetch date, else the hand-pinned date) and the day the support facts were (support.yaml's
+    `checked`). Both are in the commit, so every run prices alike; and the commit was made on or after both,
+    so a date on or before this day had passed when the commit was made."""
+    return max(prices.checked(region), support_checked(support))
 
-    inputs = cluster["inputs"]
-    version = inputs.get("version")
-    # The EKS API enables extended support on a cluster created without an upgrade policy.
-    policy = (inputs.get("upgradePolicy") or {}).get("supportType") or "EXTENDED"
-    ends = kubernetes_standard_support_ends(version) if version else None
-    cluster_is = f"EKS cluster, Kubernetes {version}"
+
+@dataclass(frozen=True)
+class _Cluster:
+    version: str | None
+    policy: str
+    standard_support_ends: date | None
+
+    @property
+    def rate_changes_on(self) -> date | None:
+        """The day its cluster-hour goes up: the end of standard support, when the policy keeps the minor."""
+        return self.standard_support_ends if self.policy == "EXTENDED" else None
+
+
+def _clusters(resources: list[dict[str, Any]]) -> list[_Cluster]:
+    clusters = []
+    for cluster in _of_type(resources, "aws:eks/cluster:Cluster"):
+        inputs = cluster["inputs"]
+        version = inputs.get("version")
+        # The EKS API enables extended support on a cluster created without an upgrade policy.
+        policy = (inputs.get("upgradePolicy") or {}).get("supportType") or "EXTENDED"
+        clusters.append(_Cluster(version, policy, kubernetes_standard_support_ends(version) if version else None))
+    return clusters
+
+
+def _control_plane(cluster: _Cluster, lines: _Lines, as_of: date, on: date) -> None:
+    """One cluster-hour per hour, on `on` (the day priced as of, or a later day a dated change starts): at the
+    extended-support rate once the minor is past standard support on a cluster whose upgrade policy keeps it
+    there (EXTENDED), else at the standard rate (a STANDARD cluster is upgraded by AWS when standard support
+    ends, so it never pays the extended rate)."""
+    ends, policy = cluster.standard_support_ends, cluster.policy
+    cluster_is = f"EKS cluster, Kubernetes {cluster.version}"
     if ends is None:
         lines.add("control plane", f"{cluster_is}, standard support (no end of standard support in sparkeks/support.yaml)", 1, "eks.standard")
     elif policy != "EXTENDED":
         lines.add("control plane", f"{cluster_is}, standard support (upgrade policy {policy}: AWS upgrades the cluster when it ends, {ends})", 1, "eks.standard")
-    elif ends <= on:
+    elif ends <= as_of:
         lines.add("control plane", f"{cluster_is}, extended support (standard support ended {ends})", 1, "eks.extended")
+    elif ends <= on:
+        lines.add("control plane", f"{cluster_is}, extended support from {ends} (upgrade policy EXTENDED)", 1, "eks.extended")
     else:
         lines.add("control plane", f"{cluster_is}, standard support until {ends}, then extended support (upgrade policy EXTENDED)", 1, "eks.standard")
 
 
-def _fixed(resources: list[dict[str, Any]], config: StackConfig, region: str, on: date) -> list[dict[str, Any]]:
+def _control_planes(clusters: list[_Cluster], region: str, as_of: date, on: date) -> list[dict[str, Any]]:
     lines = _Lines(region)
-    for cluster in _of_type(resources, "aws:eks/cluster:Cluster"):
-        _control_plane(cluster, lines, on)
+    for cluster in clusters:
+        _control_plane(cluster, lines, as_of, on)
+    return lines.items
 
+
+def _month(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """A month's fixed total, by component, and what in it is unpriced."""
+    components: dict[str, float] = {}
+    for line in lines:
+        if line["monthlyUsd"] is not None:
+            components[line["component"]] = _money(components.get(line["component"], 0) + line["monthlyUsd"])
+    unpriced = [line["item"] for line in lines if line["monthlyUsd"] is None]
+    return {"totalUsd": _money(sum(components.values())), "complete": not unpriced, "byComponent": components, "unpriced": unpriced}
+
+
+def _dated_months(clusters: list[_Cluster], region: str, as_of: date, now: list[dict[str, Any]], rest: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The fixed month from each later day the support facts change a price: the lines that change, the
+    lines they replace, and the month's totals."""
+    months = []
+    for day in sorted({d for c in clusters if (d := c.rate_changes_on) is not None and d > as_of}):
+        then = _control_planes(clusters, region, as_of, day)
+        new = [line for line in then if line not in now]
+        old = [line for line in now if line not in then]
+        priced = all(line["monthlyUsd"] is not None for line in new + old)
+        change = _money(sum(line["monthlyUsd"] for line in new) - sum(line["monthlyUsd"] for line in old)) if priced else None
+        months.append({"date": day.isoformat(), "lines": new, "replaces": [line["item"] for line in old], "changeUsd": change, **_month(then + rest)})
+    return months
+
+
+def _fixed(resources: list[dict[str, Any]], config: StackConfig, region: str) -> list[dict[str, Any]]:
+    """The fixed lines that do not change with the day (all but the control plane's)."""
+    lines = _Lines(region)
     for group in _of_type(resources, "aws:eks/nodeGroup:NodeGroup"):
         inputs = group["inputs"]
         desired = inputs["scalingConfig"]["desiredSize"]
@@ -286,30 +350,32 @@ def _pools(resources: list[dict[str, Any]], config: StackConfig, region: str) ->
     return pools
 
 
-def estimate(resources: list[dict[str, Any]], config: StackConfig, on: date | None = None) -> dict[str, Any]:
-    """The `cost` block of a plan, as charged on `on` (today by default: whether a cluster pays for extended
-    support depends on the day)."""
+def estimate(resources: list[dict[str, Any]], config: StackConfig, as_of: date | None = None) -> dict[str, Any]:
+    """The `cost` block of a plan, priced as of `as_of` (by default `priced_as_of`: a day the commit holds,
+    never the day it runs), with the fixed month from each later day a support date changes a price."""
     region = config.region
-    fixed = _fixed(resources, config, region, on or date.today())
-    components: dict[str, float] = {}
-    for line in fixed:
-        if line["monthlyUsd"] is not None:
-            components[line["component"]] = _money(components.get(line["component"], 0) + line["monthlyUsd"])
-    unpriced = [line["item"] for line in fixed if line["monthlyUsd"] is None]
+    as_of = as_of or priced_as_of(region)
+    clusters = _clusters(resources)
+    control_planes = _control_planes(clusters, region, as_of, as_of)
+    rest = _fixed(resources, config, region)
+    fixed = control_planes + rest
+    month = _month(fixed)
     spot_assumption = {"default": config.cost.default_spot_discount, **{f: d for f, d in sorted(config.cost.spot_discount.items())}}
     return {
         "region": region,
         "currency": "USD",
         "pricesChecked": prices.checked(region).isoformat(),
+        "asOf": as_of.isoformat(),
         "hoursPerMonth": prices.HOURS_PER_MONTH,
         "spotDiscountAssumed": spot_assumption,
         "fixedMonthly": {
-            "totalUsd": _money(sum(components.values())),
-            "complete": not unpriced,
-            "byComponent": components,
+            "totalUsd": month["totalUsd"],
+            "complete": month["complete"],
+            "byComponent": month["byComponent"],
             "lines": fixed,
-            "unpriced": unpriced,
+            "unpriced": month["unpriced"],
         },
+        "fixedMonthlyFrom": _dated_months(clusters, region, as_of, control_planes, rest),
         "usageRates": _usage_rates(resources, region),
         "pools": _pools(resources, config, region),
     }

@@ -11,13 +11,53 @@ def usd(value: float | None) -> str:
     return "unpriced" if value is None else f"${value:,.2f}"
 
 
+def signed(value: float) -> str:
+    return ("+" if value >= 0 else "-") + f"${abs(value):,.2f}"
+
+
 def rate(value: float | None) -> str:
     return "unpriced" if value is None else f"${value:,.4f}"
 
 
-def _fixed_total(cost: dict[str, Any]) -> str:
+def _month_total(month: dict[str, Any]) -> str:
+    return usd(month["totalUsd"]) + ("" if month["complete"] else " + unpriced")
+
+
+def fixed_total(cost: dict[str, Any]) -> str:
+    """The fixed monthly total, what it leaves unpriced, and the total from each dated change."""
     fixed = cost["fixedMonthly"]
-    return usd(fixed["totalUsd"]) + ("" if fixed["complete"] else f" + unpriced ({', '.join(fixed['unpriced'])})")
+    text = usd(fixed["totalUsd"]) + ("" if fixed["complete"] else f" + unpriced ({', '.join(fixed['unpriced'])})")
+    dated = "; ".join(f"from {month['date']}: {_month_total(month)}" for month in cost.get("fixedMonthlyFrom") or [])
+    return f"{text} ({dated})" if dated else text
+
+
+_LINES_HEAD = ["| component | item | quantity | unit | unit price | monthly |", "|---|---|---:|---|---:|---:|"]
+
+
+def _line_row(line: dict[str, Any]) -> str:
+    return f"| {line['component']} | {line['item']} | {line['quantity']:g} | {line['unit']} | {rate(line.get('unitUsd'))} | {usd(line['monthlyUsd'])} |"
+
+
+def _dated_changes(cost: dict[str, Any]) -> list[str]:
+    """Each later month the support facts' dates change, with the lines that change and what they replace."""
+    months = cost.get("fixedMonthlyFrom") or []
+    if not months:
+        return []
+    monthly = {line["item"]: line["monthlyUsd"] for line in cost["fixedMonthly"]["lines"]}
+    lines = [
+        "## Dated changes",
+        "",
+        f"Set by dates in `sparkeks/support.yaml` that fall after {cost['asOf']}, the day this estimate is priced as of.",
+        "",
+    ]
+    for month in months:
+        change = "change unpriced" if month["changeUsd"] is None else signed(month["changeUsd"])
+        lines += [f"### From {month['date']}: fixed monthly {_month_total(month)} ({change})", "", *_LINES_HEAD]
+        lines += [_line_row(line) for line in month["lines"]]
+        if month["replaces"]:
+            lines += ["", "Instead of: " + "; ".join(f"{item} ({usd(monthly.get(item))})" for item in month["replaces"]) + "."]
+        lines.append("")
+    return lines
 
 
 def markdown(stack: str, cost: dict[str, Any]) -> str:
@@ -26,22 +66,22 @@ def markdown(stack: str, cost: dict[str, Any]) -> str:
         f"# Cost estimate: {stack} ({cost['region']})",
         "",
         f"List prices in {cost['currency']} from the pinned price table (checked {cost['pricesChecked']}; "
-        f"`python -m sparkeks prices check`), {cost['hoursPerMonth']} hours a month. No discounts, credits, "
-        "Savings Plans or taxes; spot prices are an assumption (below).",
+        f"`python -m sparkeks prices check`), {cost['hoursPerMonth']} hours a month, priced as of {cost['asOf']} (the newer "
+        "of the price table's date and the support facts' in `sparkeks/support.yaml`, not the day the plan ran). "
+        "No discounts, credits, Savings Plans or taxes; spot prices are an assumption (below).",
         "",
-        f"**Fixed monthly: {_fixed_total(cost)}**",
+        f"**Fixed monthly: {fixed_total(cost)}**",
         "",
         "| component | monthly |",
         "|---|---:|",
         *(f"| {name} | {usd(total)} |" for name, total in fixed["byComponent"].items()),
         "",
-        "| component | item | quantity | unit | unit price | monthly |",
-        "|---|---|---:|---|---:|---:|",
+        *_LINES_HEAD,
+        *(_line_row(line) for line in fixed["lines"]),
+        "",
+        *_dated_changes(cost),
     ]
-    for line in fixed["lines"]:
-        unit_price = rate(line.get("unitUsd"))
-        lines.append(f"| {line['component']} | {line['item']} | {line['quantity']:g} | {line['unit']} | {unit_price} | {usd(line['monthlyUsd'])} |")
-    lines += ["", "## Usage-based prices", "", "Grow with traffic and data; the plan cannot know the volumes.", "", "| what | price |", "|---|---:|"]
+    lines += ["## Usage-based prices", "", "Grow with traffic and data; the plan cannot know the volumes.", "", "| what | price |", "|---|---:|"]
     for entry in cost["usageRates"]:
         shown = entry.get("unpriced") or f"${entry['usd']:g} per {entry['unit']}"
         lines.append(f"| {entry['item']} | {shown} |")
