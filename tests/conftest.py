@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,8 @@ import yaml
 from sparkeks import conformance
 from sparkeks.plan.runner import PROJECT_ROOT, Plan, run_plan
 
-_PROJECT_ENTRIES = ("Pulumi.yaml", "__main__.py", "components", "sparkeks", "helm-values")
+# What a throw-away project shares with the checkout: the program, the code, and the project files it reads.
+_PROJECT_ENTRIES = ("Pulumi.yaml", "__main__.py", "components", "sparkeks", "helm-values", "dashboards", "images")
 PULL_THROUGH_SECRET = "arn:aws:secretsmanager:us-east-1:111122223333:secret:ecr-pullthroughcache/"
 # A private cluster's network section: no NAT, the endpoints nodes need, the pull-through cache's secrets.
 PRIVATE_NETWORK = {
@@ -132,6 +135,19 @@ def copy_of_the_project(dest: Path) -> Path:
     ignore = shutil.ignore_patterns(".venv", ".git", "build", "node_modules", "__pycache__", "*.egg-info", ".pytest_cache")
     shutil.copytree(PROJECT_ROOT, dest, ignore=ignore, symlinks=True)
     return dest
+
+
+def build_wheel(source: Path, dist: Path) -> Path:
+    """The wheel of the project at `source`, built offline with the build backend already in this virtualenv."""
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index", "--wheel-dir", str(dist), str(source)],
+        capture_output=True,
+        text=True,
+        cwd=dist.parent,
+    )
+    assert build.returncode == 0, build.stderr
+    [wheel] = dist.glob("spark_on_eks-*.whl")
+    return wheel
 
 
 def written_plan(tmp_path: Path, name: str, config: dict[str, Any], stack: str = "prod") -> Path:

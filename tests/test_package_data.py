@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sparkeks.cost import refresh
-from tests.conftest import copy_of_the_project
+from tests.conftest import build_wheel, copy_of_the_project
 from tests.test_price_list import FETCHED, WANTED, _fetch
 
 # Where the prices workflow writes a region's table (sparkeks/cost/prices.py TABLES_DIR), relative to the checkout.
@@ -31,15 +31,7 @@ def built(tmp_path_factory) -> tuple[Path, Path]:
     checkout = copy_of_the_project(tmp / "checkout")
     # No table is committed yet; one written by the refresh (from test answers) must ship like the others will.
     refresh.refresh(["us-west-2"], checkout / PRICE_TABLES, WANTED, _fetch(), FETCHED)
-    dist = tmp / "dist"
-    build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index", "--wheel-dir", str(dist), str(checkout)],
-        capture_output=True,
-        text=True,
-        cwd=tmp,
-    )
-    assert build.returncode == 0, build.stderr
-    [wheel] = dist.glob("spark_on_eks-*.whl")
+    wheel = build_wheel(checkout, tmp / "dist")
     return checkout, wheel
 
 

@@ -1,0 +1,93 @@
+"""The installed package plans a user's project: code and pinned facts from the wheel, project files from the project.
+
+The wheel is built offline from a copy of the checkout and installed into a target directory away from it.
+The project is what a user keeps in their own repository (Pulumi.yaml, the program, stacks/, helm-values/,
+dashboards/, images/), without the code, and the installed command runs from a third directory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sparkeks import conformance
+from sparkeks.plan.writer import write_plan
+from tests.conftest import PROJECT_ROOT, build_wheel, copy_of_the_project
+
+# A user's project: what they edit and review. The code (sparkeks/, components/) comes from the wheel.
+USER_PROJECT = ("Pulumi.yaml", "__main__.py", "stacks", "helm-values", "dashboards", "images")
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """A target directory the wheel is installed into (`pip install --target`, offline)."""
+    tmp = tmp_path_factory.mktemp("installed")
+    wheel = build_wheel(copy_of_the_project(tmp / "checkout"), tmp / "dist")
+    site = tmp / "site"
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--target", str(site), str(wheel)],
+        capture_output=True,
+        text=True,
+        cwd=tmp,
+    )
+    assert install.returncode == 0, install.stderr
+    shutil.rmtree(tmp / "checkout")  # nothing may be read from the copy the wheel was built from
+    return site
+
+
+def user_project(dest: Path) -> Path:
+    dest.mkdir(parents=True)
+    for entry in USER_PROJECT:
+        source = PROJECT_ROOT / entry
+        if source.is_dir():
+            shutil.copytree(source, dest / entry, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, dest / entry)
+    return dest
+
+
+def installed_cli(site: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m sparkeks ...` of the installed package: dependencies from this interpreter's site-packages,
+    the working directory kept off the path (-P), the pinned CRD schemas the checkout's plans use."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env |= {"PYTHONPATH": str(site), "SPARK_EKS_SCHEMAS": str(conformance.schemas_dir().resolve())}
+    return subprocess.run([sys.executable, "-s", "-P", "-m", "sparkeks", *args], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def test_the_code_comes_from_the_installed_package_only(installed, tmp_path):
+    # Without the target directory, this interpreter has neither package (the test above it would prove nothing).
+    probe = "import importlib.util as u; print(u.find_spec('sparkeks') is None, u.find_spec('components') is None)"
+    bare = subprocess.run([sys.executable, "-s", "-P", "-c", probe], capture_output=True, text=True, cwd=tmp_path)
+    assert bare.stdout.split() == ["True", "True"], bare.stderr
+    assert not (installed / "helm-values").exists() and not (installed / "dashboards").exists()
+
+
+def test_the_installed_cli_plans_a_project_like_the_checkout(installed, prod, tmp_path):
+    project = user_project(tmp_path / "project")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "installed-plan"
+    run = installed_cli(installed, elsewhere, "plan", "prod", "--project-dir", str(project), "--out", str(out), "-q")
+    assert run.returncode == 0, run.stderr
+    expected = tmp_path / "checkout-plan"
+    write_plan(prod.plan, expected)
+    assert _files(out).keys() == _files(expected).keys()
+    different = [name for name, data in _files(out).items() if data != _files(expected)[name]]
+    assert different == []
+
+
+def test_a_missing_project_file_is_one_line(installed, tmp_path):
+    project = user_project(tmp_path / "project")
+    (project / "helm-values" / "yunikorn.yaml").unlink()
+    run = installed_cli(installed, tmp_path, "plan", "prod", "--project-dir", str(project), "--out", str(tmp_path / "out"), "-q")
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr == f"helm-values/yunikorn.yaml: not found in project dir {project} (expected beside Pulumi.yaml)\n"
