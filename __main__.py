@@ -21,6 +21,7 @@ from sparkeks.cost.opencost import cost_model
 from sparkeks.gc_policy import tune_for_program
 from sparkeks.images import registry_host
 from sparkeks.netpol import ClusterNetwork
+from sparkeks.project import ProjectFileMissing, check_program_files
 from sparkeks.teams.queues import queue_tree
 from sparkeks.versions import SPARK_RUNTIMES
 
@@ -28,8 +29,9 @@ tune_for_program()  # the program run holds its whole resource graph: see sparke
 
 stack = pulumi.get_stack()
 try:
+    check_program_files()  # the project's Helm values, dashboards and image pins (sparkeks/project.py)
     config = load_stack_config(stack, *runtime_config())
-except ConfigError as err:
+except (ConfigError, ProjectFileMissing) as err:
     # Raised before any resource is registered; RunError prints the lines without a traceback.
     raise pulumi.RunError(str(err)) from err
 

@@ -1,25 +1,16 @@
-"""Helm values: static base files in helm-values/, merged with values computed at deploy time."""
+"""Helm values: static base files in the project's helm-values/, merged with values computed at deploy time."""
 
 from __future__ import annotations
 
 import copy
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-HELM_VALUES_DIR = Path(__file__).resolve().parents[1] / "helm-values"
-
-
-@cache
-def _base_values(chart: str) -> dict[str, Any]:
-    return yaml.safe_load((HELM_VALUES_DIR / f"{chart}.yaml").read_text()) or {}
+from sparkeks.project import helm_values
 
 
 def base_values(chart: str) -> dict[str, Any]:
-    """The static values of `helm-values/<chart>.yaml` (a fresh copy each call)."""
-    return copy.deepcopy(_base_values(chart))
+    """The static values of the project's `helm-values/<chart>.yaml` (a fresh copy each call)."""
+    return copy.deepcopy(helm_values(chart))
 
 
 def merge_values(base: dict[str, Any], computed: dict[str, Any]) -> dict[str, Any]:

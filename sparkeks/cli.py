@@ -371,15 +371,29 @@ def build_parser(prog: str = "sparkeks") -> argparse.ArgumentParser:
 _DEPENDENCIES = {"yaml", "pydantic", "pulumi", "pulumi_aws", "pulumi_kubernetes", "google", "grpc", "jsonschema_rs", "kubernetes_validate"}
 
 
+def _named_project(args: argparse.Namespace) -> Path | None:
+    """The project a command names (`--project`; some commands spell it `--project-dir`), checked."""
+    from sparkeks.project import find_project
+
+    explicit = getattr(args, "project", None) or getattr(args, "project_dir", None)
+    return find_project(explicit) if explicit else None
+
+
 def main(argv: list[str] | None = None, prog: str = "sparkeks") -> int:
     args = build_parser(prog).parse_args(argv)
     try:
-        from sparkeks.project import ProjectNotFound
+        from sparkeks.project import ProjectFileMissing, ProjectNotFound, project_at
 
         try:
-            return args.func(args)
+            # Project files (Helm values, dashboards, image pins) come from the named project, else the one we are in.
+            with project_at(_named_project(args)):
+                return args.func(args)
         except (CliError, ProjectNotFound) as err:
             print(f"{prog} {args.command}: {err}", file=sys.stderr)
+            return EXIT_USAGE
+        except ProjectFileMissing as err:
+            for line in err.problems:
+                print(f"{prog} {args.command}: {line}", file=sys.stderr)
             return EXIT_USAGE
     except OSError as err:
         # A file or directory the user named could not be read or written.

@@ -81,7 +81,13 @@ def quantity_problems(manifest: dict[str, Any]) -> list[str]:
 
 
 def schemas_dir() -> Path:
-    return Path(os.environ.get("SPARK_EKS_SCHEMAS", Path(__file__).resolve().parents[1].parent / "shared" / "schemas"))
+    """`SPARK_EKS_SCHEMAS`, else `shared/schemas` beside the project (not beside the code: it may be installed)."""
+    override = os.environ.get("SPARK_EKS_SCHEMAS")
+    if override:
+        return Path(override)
+    from sparkeks.project import current_project
+
+    return current_project().parent / "shared" / "schemas"
 
 
 @dataclass

@@ -8,8 +8,8 @@ requests: the scheduler counts requests, not use. Two kinds:
   Deployments on the system nodes, not DaemonSets). Their requests are facts of the pinned
   build, recorded below with where they were read; `tests/test_nodes.py` fails when a pin in
   `sparkeks/versions.py` moves past the build they were read for.
-- Helm DaemonSets (Fluent Bit, node-exporter): read from the values the platform renders
-  (`helm-values/`), falling back to the chart's own default when our values set none.
+- Helm DaemonSets (Fluent Bit, node-exporter): read from the values the platform renders (the project's
+  `helm-values/`), falling back to the chart's own default when our values set none.
 
 A DaemonSet counts only if it tolerates the Spark pools' taint (`spark-on-eks.io/pool`, NoSchedule).
 """
@@ -18,15 +18,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sparkeks.placement import POOL_LABEL
-
-HELM_VALUES_DIR = Path(__file__).resolve().parents[1] / "helm-values"
+from sparkeks.project import helm_values
 
 
 @dataclass(frozen=True)
@@ -128,11 +123,6 @@ def memory_mib(quantity: Any) -> int:
     return math.ceil(float(text) / 2**20)
 
 
-@cache
-def _values(chart: str) -> dict[str, Any]:
-    return yaml.safe_load((HELM_VALUES_DIR / f"{chart}.yaml").read_text()) or {}
-
-
 def tolerates_spark_pools(tolerations: list[dict[str, Any]] | None) -> bool:
     for t in tolerations or []:
         if t.get("operator") == "Exists" and t.get("key") in (None, POOL_LABEL):
@@ -158,12 +148,12 @@ def _helm_pod(name: str, chart: str, values: dict[str, Any], source: str) -> Dae
 def helm_daemonset_pods() -> tuple[DaemonSetPod, ...]:
     """The observability DaemonSets, from the values the platform renders."""
     pods = []
-    fluent = _values("fluent-bit")
+    fluent = helm_values("fluent-bit")
     if fluent.get("kind", "DaemonSet") == "DaemonSet":
         pod = _helm_pod("monitoring/fluent-bit", "fluent-bit", fluent, "helm-values/fluent-bit.yaml")
         if pod:
             pods.append(pod)
-    stack = _values("kube-prometheus-stack")
+    stack = helm_values("kube-prometheus-stack")
     if (stack.get("nodeExporter") or {}).get("enabled", True):
         pod = _helm_pod(
             "monitoring/prometheus-node-exporter",

@@ -21,8 +21,9 @@ from typing import Any
 
 from sparkeks.versions import SPARK_RUNTIMES, MavenJar, SparkRuntime
 
-PINS_FILE = Path(__file__).resolve().parents[1] / "images" / "pins.json"
-DOCKERFILE = PINS_FILE.parent / "Dockerfile"
+# The project's files (sparkeks/project.py): the reviewed pins and the build definition of every line.
+PINS_FILE = "images/pins.json"
+DOCKERFILE = "images/Dockerfile"
 # Another pins file (tests; trying images built elsewhere). Deployments use the reviewed images/pins.json.
 PINS_ENV = "SPARK_EKS_IMAGE_PINS"
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -54,7 +55,10 @@ class LinePins:
 
 
 def pins_path() -> Path:
-    return Path(os.environ.get(PINS_ENV) or PINS_FILE)
+    from sparkeks.project import project_file
+
+    override = os.environ.get(PINS_ENV)
+    return Path(override) if override else project_file(PINS_FILE)
 
 
 def _check(label: str, value: Any, pattern: re.Pattern[str], what: str) -> list[str]:
@@ -172,9 +176,11 @@ def build_args(line: str, pins: dict[str, LinePins]) -> dict[str, str]:
     }
 
 
-def build_inputs(line: str, pins: dict[str, LinePins], dockerfile: Path = DOCKERFILE) -> str:
-    """Hash of everything a build of the line reads: the Dockerfile and its build arguments."""
-    digest = hashlib.sha256(dockerfile.read_bytes())
+def build_inputs(line: str, pins: dict[str, LinePins], dockerfile: Path | None = None) -> str:
+    """Hash of everything a build of the line reads: the Dockerfile (the project's) and its build arguments."""
+    from sparkeks.project import project_file
+
+    digest = hashlib.sha256((dockerfile or project_file(DOCKERFILE)).read_bytes())
     for key, value in sorted(build_args(line, pins).items()):
         digest.update(f"\0{key}={value}".encode())
     return digest.hexdigest()

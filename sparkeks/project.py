@@ -1,20 +1,42 @@
-"""Where the project is: the directory with this program's `Pulumi.yaml`, its `stacks/` and `__main__.py`.
+"""Where the project is, and the files the program reads from it.
 
-The `sparkeks` command can be installed and run from anywhere, so it looks for the project the way the
-Pulumi CLI does (the current directory, then each parent), unless `--project` names it.
+A project is the directory with this program's `Pulumi.yaml`: its `stacks/`, `__main__.py`, and the files a
+platform team edits and reviews (Helm base values, dashboards, the Spark image pins and build definition).
+The code and its pinned facts (support windows, instance and price tables) are the package's and are read
+beside the code; project files are read here, from the project being deployed or planned, because an
+installed package has none of them beside it.
+
+Which project: the one an entry point names (`project_at`: the CLI's `--project`, the offline plan's
+project), else the nearest one from the working directory upward, as the Pulumi CLI finds it (it runs the
+program in the project directory).
 """
 
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from typing import Any, Iterator
 
 import yaml
 
-from sparkeks.config.base import PROJECT
+# The charts whose static base values the project holds (helm-values/<chart>.yaml, merged in code).
+HELM_CHARTS = ("celeborn", "fluent-bit", "karpenter", "kube-prometheus-stack", "loki", "opencost", "spark-operator", "yunikorn")
+# Everything the program reads from its project: checked before it registers anything (a trailing / is a folder).
+PROGRAM_FILES = (*(f"helm-values/{chart}.yaml" for chart in HELM_CHARTS), "dashboards/", "images/pins.json")
 
 
 class ProjectNotFound(Exception):
     """One line for the user: where we looked and what to do."""
+
+
+class ProjectFileMissing(Exception):
+    """Files the project should hold and does not: one ready-to-print line each."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
 
 
 def _project_name(pulumi_yaml: Path) -> str | None:
@@ -28,6 +50,8 @@ def _project_name(pulumi_yaml: Path) -> str | None:
 def find_project(explicit: str | Path | None = None, start: Path | None = None) -> Path:
     """The project directory: `explicit` when given (it must hold our Pulumi.yaml), else the nearest
     directory from `start` (default: the current directory) upward that holds one."""
+    from sparkeks.config.base import PROJECT  # here: modules that only read project files need no pydantic
+
     if explicit is not None:
         directory = Path(explicit).expanduser().resolve()
         pulumi_yaml = directory / "Pulumi.yaml"
@@ -46,3 +70,69 @@ def find_project(explicit: str | Path | None = None, start: Path | None = None) 
         f"{here}: not inside a {PROJECT} project (no Pulumi.yaml of project {PROJECT!r} here or in a parent); "
         "cd into the checkout or pass --project DIR"
     )
+
+
+_active: Path | None = None
+_found_from: dict[str, Path] = {}
+
+
+@contextmanager
+def project_at(directory: Path | None) -> Iterator[None]:
+    """Read project files from `directory` while the block runs (None: from the working directory's project)."""
+    global _active
+    previous, _active = _active, (directory.resolve() if directory is not None else None)
+    try:
+        yield
+    finally:
+        _active = previous
+
+
+def current_project() -> Path:
+    """The project named by `project_at`, else the one the working directory is in (found once per directory)."""
+    if _active is not None:
+        return _active
+    cwd = os.getcwd()
+    if cwd not in _found_from:
+        _found_from[cwd] = find_project()
+    return _found_from[cwd]
+
+
+def _missing(root: Path, relative: str) -> str | None:
+    """The line for `relative` (a trailing / names a folder) when `root` does not hold it."""
+    path = root / relative
+    if path.is_dir() if relative.endswith("/") else path.is_file():
+        return None
+    return f"{relative}: not found in project dir {root} (expected beside Pulumi.yaml)"
+
+
+def _in(root: Path, relative: str) -> Path:
+    if problem := _missing(root, relative):
+        raise ProjectFileMissing([problem])
+    return root / relative
+
+
+def project_file(relative: str) -> Path:
+    """`relative` (e.g. `images/pins.json`, or `dashboards/` for a folder) in the current project."""
+    return _in(current_project(), relative)
+
+
+def check_program_files() -> None:
+    """Refuse a project without a file the program reads, one line per file, before anything is deployed."""
+    root = current_project()
+    problems = [line for relative in sorted(PROGRAM_FILES) if (line := _missing(root, relative))]
+    if problems:
+        raise ProjectFileMissing(problems)
+
+
+def helm_values(chart: str) -> dict[str, Any]:
+    """The static base values of `helm-values/<chart>.yaml` in the current project (shared: copy to change)."""
+    if chart not in HELM_CHARTS:
+        raise ValueError(f"{chart}: no base values file for this chart; known: {', '.join(HELM_CHARTS)} (add it to HELM_CHARTS)")
+    return _helm_values_at(current_project(), chart)
+
+
+@cache
+def _helm_values_at(root: Path, chart: str) -> dict[str, Any]:
+    from sparkeks import yamlio
+
+    return yamlio.load(_in(root, f"helm-values/{chart}.yaml").read_text()) or {}

@@ -15,8 +15,10 @@ import pytest
 import yaml
 
 from sparkeks import conformance
-from sparkeks.plan.runner import PROJECT_ROOT, Plan, run_plan
+from sparkeks.plan.runner import Plan, run_plan
 
+# The checkout under test: the project the shipped stacks are planned from (the tests run inside it).
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # What a throw-away project shares with the checkout: the program, the code, and the project files it reads.
 _PROJECT_ENTRIES = ("Pulumi.yaml", "__main__.py", "components", "sparkeks", "helm-values", "dashboards", "images")
 PULL_THROUGH_SECRET = "arn:aws:secretsmanager:us-east-1:111122223333:secret:ecr-pullthroughcache/"
@@ -49,6 +51,8 @@ def built_image_pins() -> dict[str, Any]:
 
 
 def pytest_configure(config):
+    # The pinned CRD schemas beside the checkout, also for the throw-away projects the tests plan elsewhere.
+    os.environ.setdefault("SPARK_EKS_SCHEMAS", str(PROJECT_ROOT.parent / "shared" / "schemas"))
     # Plans, jobs and CLI runs in the tests see built images; tests of the shipped (unbuilt) state load
     # images/pins.json explicitly.
     from sparkeks import images

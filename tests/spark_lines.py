@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from sparkeks.plan.runner import PROJECT_ROOT
 from sparkeks.versions import NEWEST_SPARK, OLDEST_SPARK, SPARK_RUNTIMES
+from tests.conftest import PROJECT_ROOT
 
 NEWEST_DIR = Path(os.environ.get("SPARK_EKS_PYSPARK_DIR") or PROJECT_ROOT / ".venv" / "pyspark")
 OLDER_DIR = PROJECT_ROOT / ".venv" / "spark"

@@ -16,8 +16,8 @@ import yaml
 
 from sparkeks import versions
 from sparkeks.addon_schemas import configurations, problems
-from sparkeks.plan.runner import PROJECT_ROOT
 from sparkeks.plan.writer import write_plan
+from tests.conftest import PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")

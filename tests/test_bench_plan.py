@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sparkeks.plan.runner import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT
 
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 import bench_plan  # noqa: E402

@@ -239,7 +239,7 @@ def test_summary_shows_the_platform_footprint(prod):
 
 def test_summary_before_the_platform_image_exists_says_so(monkeypatch, tmp_path):
     from sparkeks import images
-    from sparkeks.plan.runner import PROJECT_ROOT
+    from tests.conftest import PROJECT_ROOT
 
     monkeypatch.setenv(images.PINS_ENV, str(PROJECT_ROOT / "images" / "pins.json"))
     summary = summary_of(run_plan("dev"))

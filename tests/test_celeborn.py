@@ -23,10 +23,9 @@ from sparkeks.capacity.footprint import platform_pods
 from sparkeks.config.loader import ConfigError, load_stack_config
 from sparkeks.jobs.render import JobError, render_spec_file
 from sparkeks.netpol import Pod, may_connect
-from sparkeks.plan.runner import PROJECT_ROOT
 from sparkeks.plan.writer import HELM_RELEASE, summary_of
 from sparkeks.versions import MavenJar
-from tests.conftest import CELEBORN_SHUFFLE, make_project, stack_config, with_overrides
+from tests.conftest import CELEBORN_SHUFFLE, PROJECT_ROOT, make_project, stack_config, with_overrides
 
 NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 ENDPOINTS = ",".join(f"celeborn-master-{i}.celeborn-master-svc.celeborn.svc.cluster.local:9097" for i in range(3))

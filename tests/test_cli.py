@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from sparkeks.ci import changed_files
-from sparkeks.plan.runner import PROJECT_ROOT
 from sparkeks.project import ProjectNotFound, find_project
-from tests.conftest import copy_of_the_project, make_project, stack_config
+from tests.conftest import PROJECT_ROOT, copy_of_the_project, make_project, stack_config
 
 
 def _cli(*args, cwd=PROJECT_ROOT):

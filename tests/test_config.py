@@ -11,8 +11,8 @@ import pytest
 
 from sparkeks.config.loader import ConfigError, load_stack_config
 from sparkeks.plan.cloud import SimulatedAws
-from sparkeks.plan.runner import PROJECT_ROOT, PlanError, load_stack, read_stack, run_plan
-from tests.conftest import make_project
+from sparkeks.plan.runner import PlanError, load_stack, read_stack, run_plan
+from tests.conftest import PROJECT_ROOT, make_project
 
 _REAL_ACCOUNT = SimulatedAws
 CORPUS = sorted((Path(__file__).parent / "invalid_configs").glob("*.yaml"))

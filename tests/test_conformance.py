@@ -10,9 +10,8 @@ import yaml
 
 from components.helm import merge_values
 from sparkeks.conformance import CrdRegistry, cel_problems, chart_defaults, unknown_helm_keys
-from sparkeks.plan.runner import PROJECT_ROOT
 from sparkeks.plan.writer import HELM_RELEASE, is_manifest, manifest_of
-from tests.conftest import schemas_dir
+from tests.conftest import PROJECT_ROOT, schemas_dir
 
 # helm-values file -> (schemas folder of the pinned chart, value maps that are free-form there).
 # kube-prometheus-stack's kube-state-metrics and node-exporter sections are the values of subcharts

@@ -12,8 +12,8 @@ from sparkeks.cost.delta import markdown_section
 from sparkeks.cost.dr import emr_monthly
 from sparkeks.cost.estimate import estimate
 from sparkeks.cost.job import executor_options, job_hour_lines
-from sparkeks.plan.runner import PROJECT_ROOT, load_stack, run_plan
-from tests.conftest import make_project, stack_config, with_overrides, written_plan
+from sparkeks.plan.runner import load_stack, run_plan
+from tests.conftest import PROJECT_ROOT, make_project, stack_config, with_overrides, written_plan
 
 HOURS = 730
 ROOT_VOLUME = 100 * 0.08 / HOURS  # a Spark node's 100 GiB gp3 root volume per hour

@@ -10,9 +10,9 @@ import pytest
 
 from sparkeks.plan.diff import ABSENT, diff_plans, markdown_report
 from sparkeks.plan.policy_diff import policy_changes
-from sparkeks.plan.runner import PROJECT_ROOT, Plan
+from sparkeks.plan.runner import Plan
 from sparkeks.plan.writer import write_plan
-from tests.conftest import stack_config, with_overrides, written_plan
+from tests.conftest import PROJECT_ROOT, stack_config, with_overrides, written_plan
 
 
 

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from sparkeks.dr import SECRET_TO_SET, dr_init
-from sparkeks.plan.runner import PROJECT_ROOT, load_stack, run_plan
-from tests.conftest import PlanView, make_project, stack_config
+from sparkeks.plan.runner import load_stack, run_plan
+from tests.conftest import PROJECT_ROOT, PlanView, make_project, stack_config
 
 ACCOUNT = "111122223333"
 

@@ -16,9 +16,9 @@ import yaml
 from sparkeks.cli import main
 from sparkeks.config.loader import ConfigError, load_stack_config
 from sparkeks.dr import dr_init
-from sparkeks.plan.runner import PROJECT_ROOT, load_stack, run_plan
+from sparkeks.plan.runner import load_stack, run_plan
 from sparkeks.teams.queues import Amount, queue_tree
-from tests.conftest import PlanView, make_project, stack_config
+from tests.conftest import PROJECT_ROOT, PlanView, make_project, stack_config
 
 PASSWORD_KEY = "spark-on-eks:grafanaAdminPassword"
 GIB = 1024

@@ -12,10 +12,9 @@ import yaml
 from sparkeks.config.karpenter import ExecutorPoolConfig, NvmeExecutorPoolConfig
 from sparkeks.conformance import CrdRegistry
 from sparkeks.jobs.render import render_spec_file
-from sparkeks.plan.runner import PROJECT_ROOT
 from sparkeks.spark import fit
 from sparkeks.spark.sizing import ExecutorShape, SizingError
-from tests.conftest import schemas_dir
+from tests.conftest import PROJECT_ROOT, schemas_dir
 
 POOL = ExecutorPoolConfig().instance_types()
 

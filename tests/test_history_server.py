@@ -11,7 +11,7 @@ import pytest
 from components.history_server.manifests import CLEANER_GRACE_DAYS
 from sparkeks import images, versions
 from sparkeks.jobs.render import render_spec_file
-from sparkeks.plan.runner import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT
 
 ACCOUNT = "111122223333"
 BUCKET = f"spark-prod-spark-{ACCOUNT}"

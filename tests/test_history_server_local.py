@@ -22,7 +22,7 @@ import pytest
 
 from components.history_server.manifests import server_properties
 from sparkeks import doctor, versions
-from sparkeks.plan.runner import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT
 from tests.local_servers import logged_port
 
 # Where `make pyspark` installs the newest line's PySpark (one venv holds one PySpark).

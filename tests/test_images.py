@@ -14,10 +14,11 @@ import pytest
 import yaml
 
 from sparkeks import images
-from sparkeks.plan.runner import PROJECT_ROOT
 from sparkeks.versions import NEWEST_SPARK, POD_IDENTITY_MIN_SDK, SPARK_RUNTIMES, MavenJar
+from tests.conftest import PROJECT_ROOT
 
 DOCKERFILE = PROJECT_ROOT / "images" / "Dockerfile"
+SHIPPED_PINS = PROJECT_ROOT / "images" / "pins.json"
 
 
 def _hadolint() -> str:
@@ -76,7 +77,7 @@ def test_each_line_gets_hadoop_aws_of_its_hadoop_an_sdk_for_pod_identity_and_dat
 
 
 def test_the_shipped_pins_file_is_well_formed_and_lists_every_jar():
-    shipped = images.load_pins(images.PINS_FILE)
+    shipped = images.load_pins(SHIPPED_PINS)
     assert set(shipped) == set(SPARK_RUNTIMES)
     for line, runtime in SPARK_RUNTIMES.items():
         assert list(shipped[line].jars) == list(runtime.jars)
@@ -98,7 +99,7 @@ def test_the_shipped_pins_file_is_well_formed_and_lists_every_jar():
     ],
 )
 def test_malformed_pins_are_refused_with_one_line(change, expected):
-    data = json.loads(images.PINS_FILE.read_text())
+    data = json.loads(SHIPPED_PINS.read_text())
     change(data)
     with pytest.raises(images.PinsError) as err:
         images.parse_pins(data, "images/pins.json")
@@ -107,7 +108,7 @@ def test_malformed_pins_are_refused_with_one_line(change, expected):
 
 
 def test_an_unpinned_jar_or_base_stops_the_build_arguments():
-    shipped = images.load_pins(images.PINS_FILE)
+    shipped = images.load_pins(SHIPPED_PINS)
     with pytest.raises(images.PinsError) as err:
         images.build_args("4.2", shipped)
     assert err.value.problems == [
@@ -127,7 +128,7 @@ def test_status_tells_unbuilt_stale_and_current_apart(tmp_path):
 
 def test_pin_cli_records_a_verified_value_and_refuses_a_malformed_one(tmp_path):
     path = tmp_path / "pins.json"
-    path.write_text(images.PINS_FILE.read_text())
+    path.write_text(SHIPPED_PINS.read_text())
     env = {**os.environ, images.PINS_ENV: str(path)}
 
     def run(*args):

@@ -12,8 +12,7 @@ import pytest
 from components.spark.teams import limit_range
 from sparkeks.teams.queues import Amount, queue_tree
 from sparkeks.config.loader import ConfigError, load_stack_config
-from sparkeks.plan.runner import PROJECT_ROOT
-from tests.conftest import make_project
+from tests.conftest import PROJECT_ROOT, make_project
 
 PASSWORD_KEY = "spark-on-eks:grafanaAdminPassword"
 

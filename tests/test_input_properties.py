@@ -27,9 +27,9 @@ from sparkeks.cli import main
 from sparkeks.config.loader import ConfigError, load_stack_config
 from sparkeks.config.model import StackConfig
 from sparkeks.jobs.render import JobError, render_spec_file
-from sparkeks.plan.runner import PROJECT_ROOT, PlanError, read_stack
+from sparkeks.plan.runner import PlanError, read_stack
 from sparkeks.regions import REGIONS
-from tests.conftest import make_project, stack_config
+from tests.conftest import PROJECT_ROOT, make_project, stack_config
 
 _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 settings.register_profile("default", derandomize=True, database=None, **_COMMON)

@@ -13,8 +13,7 @@ import yaml
 
 from sparkeks.config.loader import ConfigError, load_stack_config
 from sparkeks.jobs.render import JobError, render_spec_file
-from sparkeks.plan.runner import PROJECT_ROOT
-from tests.conftest import make_project, stack_config
+from tests.conftest import PROJECT_ROOT, make_project, stack_config
 
 PASSWORD_KEY = "spark-on-eks:grafanaAdminPassword"
 

@@ -14,9 +14,8 @@ import yaml
 from sparkeks import images
 from sparkeks.conformance import CrdRegistry
 from sparkeks.jobs.render import render_spec_file
-from sparkeks.plan.runner import PROJECT_ROOT
 from sparkeks.versions import POD_IDENTITY_MIN_SDK, SPARK_RUNTIMES
-from tests.conftest import schemas_dir
+from tests.conftest import PROJECT_ROOT, schemas_dir
 
 EXAMPLES = sorted((PROJECT_ROOT / "examples").glob("*.yaml"))
 

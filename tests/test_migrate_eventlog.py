@@ -20,8 +20,8 @@ import yaml
 from sparkeks.migrate.eventlog import EventLogError, codec_of, read_event_log
 from sparkeks.migrate.recommend import recommend
 from sparkeks.migrate.submit import Target
-from sparkeks.plan.runner import PROJECT_ROOT
 from sparkeks.spark.sizing import parse_memory_mib
+from tests.conftest import PROJECT_ROOT
 
 JOBS = Path(__file__).parent / "eventlog_jobs"
 # The newest line's PySpark, where `make pyspark` installs it (as for the local History Server check).

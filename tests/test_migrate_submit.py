@@ -11,8 +11,9 @@ import yaml
 from sparkeks.jobs.render import render_job
 from sparkeks.jobs.spec import JobSpec
 from sparkeks.migrate.submit import MigrateError, Target, migrate_command, split_lines
-from sparkeks.plan.runner import PROJECT_ROOT, load_stack
+from sparkeks.plan.runner import load_stack
 from sparkeks.versions import SPARK_RUNTIMES
+from tests.conftest import PROJECT_ROOT
 
 TARGET = Target("prod", "analytics", "3.5")
 

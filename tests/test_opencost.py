@@ -10,7 +10,8 @@ from components.observability.metrics import KUBERNETES, OPENCOST
 from sparkeks.cost import prices
 from sparkeks.cost.opencost import cost_model, rates
 from sparkeks.instances import FAMILIES, SIZE_VCPUS
-from sparkeks.plan.runner import PROJECT_ROOT, load_stack
+from sparkeks.plan.runner import load_stack
+from tests.conftest import PROJECT_ROOT
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from components.history_server.manifests import SPARK_LOOPBACK_PORT
-from sparkeks.plan.runner import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT
 from tests.local_servers import closed_port, logged_port
 
 

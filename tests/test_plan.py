@@ -13,10 +13,10 @@ import yaml
 
 from sparkeks.plan.cloud import SimulatedAws
 from sparkeks.plan.monitor import SECRET, plain, urn_ref
-from sparkeks.plan.runner import PROJECT_ROOT, SECRET_PLACEHOLDER, Plan, PlanError, run_plan, secret_fingerprint
+from sparkeks.plan.runner import SECRET_PLACEHOLDER, Plan, PlanError, run_plan, secret_fingerprint
 from sparkeks.plan.writer import write_plan
 from sparkeks.regions import REGIONS
-from tests.conftest import make_project, stack_config
+from tests.conftest import PROJECT_ROOT, make_project, stack_config
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -220,14 +220,14 @@ def test_broken_yaml_is_reported_with_its_line(tmp_path):
 
 def test_config_errors_are_found_in_looping_exception_chains():
     from sparkeks.config.loader import ConfigError
-    from sparkeks.plan.runner import _config_error_in_chain
+    from sparkeks.plan.runner import _input_error_in_chain
 
     first, second = RuntimeError("a"), RuntimeError("b")
     first.__cause__, second.__cause__ = second, first  # a loop, as asyncio re-raising can leave behind
-    assert _config_error_in_chain(first) is None
+    assert _input_error_in_chain(first) is None
     wrapped = RuntimeError("run error")
     wrapped.__cause__ = ConfigError(["x"])
-    assert _config_error_in_chain(wrapped).problems == ["x"]
+    assert _input_error_in_chain(wrapped).problems == ["x"]
 
 
 def test_simulated_ids_are_never_shared_between_stacks(dev, prod):

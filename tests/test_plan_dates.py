@@ -10,8 +10,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from sparkeks.cli import main
-from sparkeks.plan.runner import PROJECT_ROOT
-from tests.conftest import make_project, stack_config, with_overrides
+from tests.conftest import PROJECT_ROOT, make_project, stack_config, with_overrides
 
 # Either side of 2026-12-02, the end of EKS standard support of Kubernetes 1.34 (sparkeks/support.yaml): a
 # cluster kept on 1.34 (upgrade policy EXTENDED) is where a plan that read the clock would change.

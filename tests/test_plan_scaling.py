@@ -12,8 +12,9 @@ from pathlib import Path
 import yaml
 
 from sparkeks import gc_policy, yamlio
-from sparkeks.plan.runner import PROJECT_ROOT, run_plan
+from sparkeks.plan.runner import run_plan
 from sparkeks.plan.writer import helm_release_of, is_manifest, manifest_of, write_plan
+from tests.conftest import PROJECT_ROOT
 
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 from scaled_stack import write_scaled_project  # noqa: E402

@@ -10,8 +10,9 @@ import re
 
 import pytest
 import yaml
-from sparkeks.plan.runner import PROJECT_ROOT, SECRET_PLACEHOLDER
+from sparkeks.plan.runner import SECRET_PLACEHOLDER
 from sparkeks.plan.writer import inventory_of
+from tests.conftest import PROJECT_ROOT
 
 from sparkeks import cli
 from sparkeks.policy import rules

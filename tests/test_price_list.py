@@ -280,7 +280,7 @@ def test_prices_check_reports_each_table_and_its_age(west_table):
 
 
 def test_refresh_prices_every_type_the_pools_and_node_groups_may_use():
-    from sparkeks.plan.runner import PROJECT_ROOT
+    from tests.conftest import PROJECT_ROOT
 
     wanted = refresh.wanted_instance_types(PROJECT_ROOT)
     assert len(wanted) == 301  # every size of every family in sparkeks/instances.py that exists

@@ -21,8 +21,8 @@ from sparkeks import versions
 from sparkeks.conformance import chart_defaults
 from sparkeks.jobs.render import render_job
 from sparkeks.jobs.spec import JobSpec
-from sparkeks.plan.runner import PROJECT_ROOT, load_stack
-from tests.conftest import PRIVATE_NETWORK, PULL_THROUGH_SECRET, schemas_dir
+from sparkeks.plan.runner import load_stack
+from tests.conftest import PRIVATE_NETWORK, PROJECT_ROOT, PULL_THROUGH_SECRET, schemas_dir
 
 ACCOUNT, REGION = "111122223333", "us-east-1"
 ECR = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from sparkeks.config.reference import reference_table
-from sparkeks.plan.runner import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text()
 

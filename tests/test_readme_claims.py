@@ -10,8 +10,8 @@ import yaml
 
 from sparkeks.config.loader import ConfigError
 from sparkeks.jobs.render import render_spec_file
-from sparkeks.plan.runner import PROJECT_ROOT, load_stack
-from tests.conftest import make_project, stack_config
+from sparkeks.plan.runner import load_stack
+from tests.conftest import PROJECT_ROOT, make_project, stack_config
 
 README = (PROJECT_ROOT / "README.md").read_text()
 

@@ -17,10 +17,9 @@ import pytest
 import yaml
 
 from sparkeks.cli import main
-from sparkeks.plan.runner import PROJECT_ROOT
 from sparkeks.teams.importer import import_queues, total_from
 from sparkeks.teams.yarn import APPROXIMATED, NO_EQUIVALENT, ONE_TO_ONE
-from tests.conftest import stack_config
+from tests.conftest import PROJECT_ROOT, stack_config
 
 FIXTURES = Path(__file__).parent / "yarn_queues"
 

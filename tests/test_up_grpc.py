@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from sparkeks.plan.runner import PROJECT_ROOT, PlanError, run_plan
-from tests.conftest import make_project, stack_config, with_overrides
+from sparkeks.plan.runner import PlanError, run_plan
+from tests.conftest import PROJECT_ROOT, make_project, stack_config, with_overrides
 
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 from up_run import run_up  # noqa: E402

@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from sparkeks import versions
-from sparkeks.plan.runner import PROJECT_ROOT
 from sparkeks.version_policy import PIN_CONSTANTS, PINNED, SUPPORT_FILE, evaluate, markdown_table
+from tests.conftest import PROJECT_ROOT
 
 SUPPORT = yaml.safe_load(SUPPORT_FILE.read_text())
 

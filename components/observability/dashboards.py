@@ -1,4 +1,4 @@
-"""Grafana dashboards shipped in this repository (dashboards/*.json) as ConfigMaps for Grafana's sidecar."""
+"""Grafana dashboards of the project (dashboards/*.json) as ConfigMaps for Grafana's sidecar."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-DASHBOARDS_DIR = Path(__file__).resolve().parents[2] / "dashboards"
+from sparkeks.project import project_file
+
 FOLDER = "Spark on EKS"
 
 
 def dashboard_files() -> list[Path]:
-    return sorted(DASHBOARDS_DIR.glob("*.json"))
+    return sorted(project_file("dashboards/").glob("*.json"))
 
 
 def dashboard_config_maps(namespace: str) -> list[dict[str, Any]]:

@@ -118,7 +118,7 @@ def run(regions: list[str] | None, out: str | None) -> int:
     import sys
 
     from sparkeks.cost.prices import TABLES_DIR
-    from sparkeks.plan.runner import PROJECT_ROOT
+    from sparkeks.project import current_project
     from sparkeks.regions import REGIONS
 
     unknown = [r for r in regions or [] if r not in REGIONS]
@@ -127,7 +127,7 @@ def run(regions: list[str] | None, out: str | None) -> int:
             print(f"--region {region}: not a region this toolkit supports (sparkeks/regions.py: {', '.join(REGIONS)})", file=sys.stderr)
         return 2
     try:
-        lines = refresh(regions or list(REGIONS), Path(out) if out else TABLES_DIR, wanted_instance_types(PROJECT_ROOT), aws_cli_get_products, date.today())
+        lines = refresh(regions or list(REGIONS), Path(out) if out else TABLES_DIR, wanted_instance_types(current_project()), aws_cli_get_products, date.today())
     except RefreshError as err:
         print(f"prices refresh: {err}", file=sys.stderr)
         return 1

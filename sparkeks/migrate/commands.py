@@ -24,12 +24,11 @@ def _dump(spec: dict[str, Any]) -> str:
 def _target(args: argparse.Namespace):
     from sparkeks.config.loader import ConfigError
     from sparkeks.migrate.submit import Target
-    from sparkeks.plan.runner import PROJECT_ROOT, PlanError, load_stack
+    from sparkeks.plan.runner import PlanError, load_stack
     from sparkeks.versions import NEWEST_SPARK, SPARK_RUNTIMES
 
-    project_dir = Path(args.project_dir).resolve() if args.project_dir else PROJECT_ROOT
     try:
-        config = load_stack(args.stack, project_dir)
+        config = load_stack(args.stack)  # of the project the CLI works on (--project-dir, else the one we are in)
     except (PlanError, ConfigError) as err:
         lines = err.lines if isinstance(err, PlanError) else err.problems
         raise _Usage([f"--stack: {args.stack}: {lines[0]}", *lines[1:]]) from None

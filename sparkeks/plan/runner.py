@@ -19,7 +19,8 @@ from typing import Any, Iterator
 
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from sparkeks.project import current_project, project_at
+
 # Stands in for secure config values: the offline plan cannot decrypt them and never prints them. Each
 # key gets its own (`...[spark-on-eks:grafanaAdminPassword]`), so the plan can tell which resources use it.
 SECRET_PLACEHOLDER = "offline-plan-secret-placeholder"
@@ -101,7 +102,9 @@ def _as_config_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def read_stack(stack: str, project_dir: Path = PROJECT_ROOT) -> StackInput:
+def read_stack(stack: str, project_dir: Path | None = None) -> StackInput:
+    """The stack file of `stack` in `project_dir` (default: the current project, sparkeks/project.py)."""
+    project_dir = project_dir or current_project()
     if not STACK_NAME.match(stack):
         raise PlanError([f"stack: {json.dumps(stack)}: not a stack name; use letters, digits, hyphens, underscores and periods"])
     project_file = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
@@ -130,12 +133,15 @@ def read_stack(stack: str, project_dir: Path = PROJECT_ROOT) -> StackInput:
     return StackInput(project=project, stack=stack, config=config, secret_keys=sorted(secrets), secrets=dict(sorted(secrets.items())))
 
 
-def load_stack(stack: str, project_dir: Path = PROJECT_ROOT):
-    """Read and validate a stack file as the program would see it (PlanError or ConfigError when not)."""
+def load_stack(stack: str, project_dir: Path | None = None):
+    """Read and validate a stack file as the program would see it (PlanError or ConfigError when not;
+    ProjectFileMissing when a check needs a project file, e.g. the DaemonSets' Helm values)."""
     from sparkeks.config.loader import load_stack_config
 
+    project_dir = project_dir or current_project()
     stack_input = read_stack(stack, project_dir)
-    return load_stack_config(stack, stack_input.config, stack_input.secret_keys)
+    with project_at(project_dir):
+        return load_stack_config(stack, stack_input.config, stack_input.secret_keys)
 
 
 def _tree_key(by_ref: dict[str, dict[str, Any]], resource: dict[str, Any]) -> tuple:
@@ -158,14 +164,16 @@ def _pinned_account(config: dict[str, str]) -> str:
     return accounts[0] if isinstance(accounts, list) and len(accounts) == 1 and isinstance(accounts[0], str) else ACCOUNT_ID
 
 
-def _config_error_in_chain(err: BaseException):
-    """The ConfigError that caused `err`, if any (chains can loop, so each link is visited once)."""
+def _input_error_in_chain(err: BaseException):
+    """The ConfigError or ProjectFileMissing that caused `err`, if any (chains can loop, so each link is
+    visited once): both carry one line per problem for the user."""
     from sparkeks.config.loader import ConfigError
+    from sparkeks.project import ProjectFileMissing
 
     seen: set[int] = set()
     node: BaseException | None = err
     while node is not None and id(node) not in seen:
-        if isinstance(node, ConfigError):
+        if isinstance(node, (ConfigError, ProjectFileMissing)):
             return node
         seen.add(id(node))
         node = node.__cause__ or node.__context__
@@ -204,14 +212,14 @@ def _refuse_invalid_objects(resources: list[dict[str, Any]], minor: str, registe
     return notes
 
 
-def simulated_monitor(stack_input: StackInput, project_dir: Path = PROJECT_ROOT, seen: frozenset[str] | None = None):
+def simulated_monitor(stack_input: StackInput, project_dir: Path | None = None, seen: frozenset[str] | None = None):
     """The monitor the program registers with offline: a PlanMonitor answering as the stack's simulated
     account (its region, its pinned account, the primary's plan for a DR stack)."""
     from sparkeks.plan.cloud import SimulatedAws
     from sparkeks.plan.monitor import PlanMonitor
     from sparkeks.regions import REGIONS
 
-    referenced = _referenced_stacks(stack_input, project_dir, seen or frozenset({stack_input.stack}))
+    referenced = _referenced_stacks(stack_input, project_dir or current_project(), seen or frozenset({stack_input.stack}))
     region = REGIONS.get(stack_input.config.get("aws:region", ""), REGIONS["us-east-1"])
     return PlanMonitor(SimulatedAws(region, _pinned_account(stack_input.config), referenced, stack=stack_input.stack))
 
@@ -241,8 +249,15 @@ def without_source_positions() -> Iterator[None]:
         sdk_resource._get_stack_trace = captured
 
 
-def run_plan(stack: str, project_dir: Path = PROJECT_ROOT, *, _seen: frozenset[str] | None = None) -> Plan:
-    """Execute the program for `stack` under the simulated account and return what it registered."""
+def run_plan(stack: str, project_dir: Path | None = None, *, _seen: frozenset[str] | None = None) -> Plan:
+    """Execute the program for `stack` under the simulated account and return what it registered; the
+    program and every check read the project files of `project_dir` (default: the current project)."""
+    project_dir = (project_dir or current_project()).resolve()
+    with project_at(project_dir):
+        return _run_plan(stack, project_dir, _seen)
+
+
+def _run_plan(stack: str, project_dir: Path, _seen: frozenset[str] | None) -> Plan:
     stack_input = read_stack(stack, project_dir)
 
     from pulumi.runtime import config as runtime_config
@@ -280,7 +295,7 @@ def run_plan(stack: str, project_dir: Path = PROJECT_ROOT, *, _seen: frozenset[s
         with program_gc(), without_source_positions():
             _sync_await(run_in_stack(lambda: runpy.run_path(main, run_name="__main__")))
     except Exception as err:  # noqa: BLE001 - config errors become user messages, the rest propagates
-        cause = _config_error_in_chain(err)
+        cause = _input_error_in_chain(err)
         if cause is not None:
             raise PlanError(cause.problems, registered=len(monitor.registrations)) from None
         raise

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from sparkeks.spark import fit
 from sparkeks.spark.sizing import SizingError, format_mib, parse_memory_mib
@@ -88,11 +87,10 @@ def _pool(args: argparse.Namespace) -> tuple[list[str], float, bool, str]:
         spark, pools, observability, where = SparkPlatformConfig(), SparkPoolsConfig(), True, "built-in defaults"
     else:
         from sparkeks.config.loader import ConfigError
-        from sparkeks.plan.runner import PROJECT_ROOT, PlanError, load_stack
+        from sparkeks.plan.runner import PlanError, load_stack
 
-        project_dir = Path(args.project_dir).resolve() if args.project_dir else PROJECT_ROOT
         try:
-            config = load_stack(args.stack, project_dir)
+            config = load_stack(args.stack)  # of the project the CLI works on (--project-dir, else the one we are in)
         except (PlanError, ConfigError) as err:
             lines = err.lines if isinstance(err, PlanError) else err.problems
             raise _Usage(lines) from None
