@@ -81,6 +81,18 @@ def test_program_changes_preview_every_stack():
     assert stacks_to_preview(["helm-values/karpenter.yaml"], STACKS) == ["dev", "prod", "prod-dr", "staging"]
 
 
+def test_every_project_file_the_program_reads_previews_every_stack():
+    from sparkeks.project import PROGRAM_FILES
+
+    # The images workflow's pins pull request changes the History Servers' image in every stack.
+    assert stacks_to_preview(["images/pins.json"], STACKS) == ["dev", "prod", "prod-dr", "staging"]
+    for path in PROGRAM_FILES:
+        changed = f"{path}spark-applications.json" if path.endswith("/") else path
+        assert stacks_to_preview([changed], STACKS) == ["dev", "prod", "prod-dr", "staging"], changed
+    # The Dockerfile reaches a stack only through a new pinned digest (the pins change above).
+    assert stacks_to_preview(["images/Dockerfile", "helm-values/README.md"], STACKS) == []
+
+
 def test_a_stack_file_change_previews_it_and_its_dr_stack():
     assert stacks_to_preview(["stacks/Pulumi.prod.yaml"], STACKS) == ["prod", "prod-dr"]
     assert stacks_to_preview(["stacks/Pulumi.dev.yaml"], STACKS) == ["dev"]
