@@ -7,8 +7,10 @@ from pathlib import Path
 
 import yaml
 
-# Files that shape every stack: any change here previews them all.
-PROGRAM_PATHS = ("__main__.py", "Pulumi.yaml", "requirements.txt", "components/", "sparkeks/", "helm-values/", "dashboards/")
+from sparkeks.project import PROGRAM_FILES
+
+# Files that shape every stack: any change here previews them all (the code, and what it reads from the project).
+PROGRAM_PATHS = ("__main__.py", "Pulumi.yaml", "requirements.txt", "components/", "sparkeks/", *PROGRAM_FILES)
 
 
 def stack_files(project_dir: Path) -> dict[str, str | None]:
