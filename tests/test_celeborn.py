@@ -198,18 +198,26 @@ def test_prometheus_scrapes_masters_and_workers(celeborn):
         assert spec["podMetricsEndpoints"] == [{"port": "metrics", "path": "/metrics/prometheus", "interval": "30s"}]
 
 
+def celeborn_pod(role: str) -> Pod:
+    """A Celeborn master or worker as the chart labels it."""
+    return Pod("celeborn", {"app.kubernetes.io/name": "celeborn", "app.kubernetes.io/instance": "celeborn", "app.kubernetes.io/role": role})
+
+
+def reach_under(view, ns_labels: dict | None = None):
+    """may_connect(source, target, port) under the plan's NetworkPolicies; by default the namespaces are the
+    team `analytics` and the monitoring namespace, labelled as the platform labels them."""
+    policies = [r["inputs"] for r in view.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")]
+    labels = ns_labels or {"analytics": {TEAM_LABEL: "analytics"}, "monitoring": {MONITORING_LABEL: "true"}}
+    return lambda source, target, port: may_connect(policies, labels, source, target, port)
+
+
 def test_teams_reach_the_client_ports_only_and_prometheus_the_metrics(celeborn):
-    policies = [r["inputs"] for r in celeborn.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")]
-    ns_labels = {"analytics": {TEAM_LABEL: "analytics"}, "monitoring": {MONITORING_LABEL: "true"}}
+    reach = reach_under(celeborn)
     team = Pod("analytics", {"spark-role": "executor"})
     prometheus = Pod("monitoring", {"app.kubernetes.io/name": "prometheus"})
     grafana = Pod("monitoring", {"app.kubernetes.io/name": "grafana"})
     history = Pod("spark-history", {"app.kubernetes.io/name": "spark-history-server"})
-    base = {"app.kubernetes.io/name": "celeborn", "app.kubernetes.io/instance": "celeborn"}
-    master, worker = Pod("celeborn", {**base, "app.kubernetes.io/role": "master"}), Pod("celeborn", {**base, "app.kubernetes.io/role": "worker"})
-
-    def reach(source, target, port):
-        return may_connect(policies, ns_labels, source, target, port)
+    master, worker = celeborn_pod("master"), celeborn_pod("worker")
 
     assert reach(team, master, 9097) and not reach(team, master, 9098) and not reach(team, master, 9872)
     assert all(reach(team, worker, p) for p in (9091, 9092, 9093)) and not reach(team, worker, 9094) and not reach(team, worker, 9096)

@@ -14,10 +14,10 @@ from __future__ import annotations
 import pytest
 
 from components.celeborn.rpc_auth import rpc_auth_conf
-from components.spark.teams import MONITORING_LABEL, TEAM_LABEL
-from sparkeks.netpol import Pod, may_connect
+from components.spark.teams import TEAM_LABEL
+from sparkeks.netpol import Pod
 from sparkeks.plan.writer import summary_of
-from tests.test_celeborn import _conf, _load, _problems, _spec, _values
+from tests.test_celeborn import _conf, _load, _problems, _spec, _values, celeborn_pod, reach_under
 
 SERVER_AUTH = {
     "celeborn.auth.enabled": True,
@@ -75,15 +75,10 @@ def test_a_job_may_not_turn_authentication_off(tmp_path, celeborn_project):
 
 
 def test_only_celeborns_own_pods_reach_the_unauthenticated_ports(celeborn):
-    policies = [r["inputs"] for r in celeborn.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")]
-    ns_labels = {"analytics": {TEAM_LABEL: "analytics"}, "monitoring": {MONITORING_LABEL: "true"}}
+    reach = reach_under(celeborn)
     team = Pod("analytics", {"spark-role": "executor"})
     prometheus = Pod("monitoring", {"app.kubernetes.io/name": "prometheus"})
-    base = {"app.kubernetes.io/name": "celeborn", "app.kubernetes.io/instance": "celeborn"}
-    master, worker = Pod("celeborn", {**base, "app.kubernetes.io/role": "master"}), Pod("celeborn", {**base, "app.kubernetes.io/role": "worker"})
-
-    def reach(source, target, port):
-        return may_connect(policies, ns_labels, source, target, port)
+    master, worker = celeborn_pod("master"), celeborn_pod("worker")
 
     # Internal ports: workers register and heartbeat on the masters' 8097, masters push secrets to 9095.
     assert reach(worker, master, 8097) and reach(master, master, 8097) and reach(master, worker, 9095)
@@ -97,16 +92,13 @@ def test_only_celeborns_own_pods_reach_the_unauthenticated_ports(celeborn):
 def test_another_teams_pods_cannot_ask_a_driver_for_its_secret(celeborn):
     # The LifecycleManager answers any caller with the application's secret, on a port of its own choice
     # (`celeborn.client.shuffle.manager.port` 0): only the team's own pods may reach a driver at all.
-    policies = [r["inputs"] for r in celeborn.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")]
-    ns_labels = {team: {TEAM_LABEL: team} for team in ("data", "analytics")}
-    base = {"app.kubernetes.io/name": "celeborn", "app.kubernetes.io/instance": "celeborn"}
+    reach = reach_under(celeborn, {team: {TEAM_LABEL: team} for team in ("data", "analytics")})
     driver = Pod("analytics", {"spark-role": "driver"})
     own, other = Pod("analytics", {"spark-role": "executor"}), Pod("data", {"spark-role": "executor"})
-    celeborn_worker = Pod("celeborn", {**base, "app.kubernetes.io/role": "worker"})
     for port in (7078, 38421, 65000):
-        assert may_connect(policies, ns_labels, own, driver, port)
-        assert not may_connect(policies, ns_labels, other, driver, port)
-        assert not may_connect(policies, ns_labels, celeborn_worker, driver, port)
+        assert reach(own, driver, port)
+        assert not reach(other, driver, port)
+        assert not reach(celeborn_pod("worker"), driver, port)
 
 
 def test_turning_it_off_is_an_explicit_choice_the_plan_warns_about(plan_variant):
