@@ -5,7 +5,6 @@ with the number of teams."""
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from components.helm import merge_values
 from sparkeks.capacity.charts import CHART_PODS, NOT_RENDERED, value_at

@@ -6,7 +6,7 @@ each image on push, and nodes pull by digest over the ECR interface endpoints in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
