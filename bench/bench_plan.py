@@ -53,6 +53,8 @@ PAIR_RESOURCES = 4000
 MIN_PAIRS = 2
 MAX_PAIRS = 20
 CONFIDENCE = 0.95
+# CPython's own collector settings instead of sparkeks/gc_policy.py's, for comparison.
+DEFAULT_GC = {"SPARK_EKS_GC": "default"}
 
 
 @dataclass
@@ -96,17 +98,27 @@ class Row:
         """Median of each round's plan / floor (paired: both ran back to back)."""
         return statistics.median(p.wall / f.wall for p, f in zip(self.plans, self.floors))
 
-    def ms_per_added_resource(self, base: "Row", floor: bool = False) -> float:
-        """Median of (this row - base row) / resources added. For the plan, over the adjacent pairs (the base
-        plan run right before this row's, several pairs per round for small rows); for the floor, over
+    def per_added_resource(self, base: "Row", floor: bool = False) -> list[float]:
+        """(this row - base row) / resources added, in ms, for each pair. For the plan, the adjacent pairs (the
+        base plan run right before this row's, several pairs per round for small rows); for the floor, the
         rounds."""
         pairs = list(zip(base.floors, self.floors)) if floor else self.pairs
-        return statistics.median(self.per_added_resource(base, pairs))
-
-    def per_added_resource(self, base: "Row", pairs: list[tuple[Sample, Sample]] | None = None) -> list[float]:
-        """ms per added resource of each (base, this) pair, by default the plan's back-to-back pairs."""
         added = self.resources - base.resources
-        return [1000 * (mine.wall - theirs.wall) / added for theirs, mine in (self.pairs if pairs is None else pairs)]
+        return [1000 * (mine.wall - theirs.wall) / added for theirs, mine in pairs]
+
+    def ms_per_added_resource(self, base: "Row", floor: bool = False) -> float:
+        """The median of `per_added_resource`."""
+        return statistics.median(self.per_added_resource(base, floor))
+
+
+def plan_command(stack: str, project: Path, out: Path) -> list[str]:
+    """`python -m sparkeks plan` of `stack` in `project`, quiet, writing to `out/<stack>`."""
+    return [sys.executable, "-m", "sparkeks", "plan", stack, "-q", "--project-dir", str(project), "--out", str(out / stack)]
+
+
+def planned_resources(plan_dir: Path) -> int:
+    """The resource count of the plan written to `plan_dir` (its inventory)."""
+    return len(json.loads((plan_dir / "inventory.json").read_text())["resources"])
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> Sample:
@@ -162,12 +174,12 @@ def bench(rows: list[Row], runs: int, out: Path, base: Row | None = None) -> lis
     and back-to-back pairs make the time per added resource a difference of neighbouring runs."""
 
     def plan_cmd(row: Row) -> list[str]:
-        return [sys.executable, "-m", "sparkeks", "plan", row.stack, "-q", "--project-dir", str(row.project), "--out", str(out / row.stack)]
+        return plan_command(row.stack, row.project, out)
 
     for row in rows:
         measure(plan_cmd(row))  # warm the file cache and write the inventory the floor replays
-        row.resources = len(json.loads((out / row.stack / "inventory.json").read_text())["resources"])
-    default_gc = {**os.environ, "SPARK_EKS_GC": "default"}
+        row.resources = planned_resources(out / row.stack)
+    default_gc = {**os.environ, **DEFAULT_GC}
     seeds = itertools.count(1)
     for _ in range(runs):
         for row in rows:

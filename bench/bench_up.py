@@ -23,7 +23,6 @@ Usage: python bench/bench_up.py [--runs N] [--stacks dev prod] [--teams 1 20 100
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -34,11 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_plan import Sample, machine, median  # noqa: E402
+from bench_plan import DEFAULT_GC, Sample, machine, median, plan_command, planned_resources  # noqa: E402
 from scaled_stack import write_scaled_project  # noqa: E402
 from up_run import UpRun, run_up  # noqa: E402
-
-DEFAULT_GC = {"SPARK_EKS_GC": "default"}
 
 
 @dataclass
@@ -60,12 +57,10 @@ class Case:
 
 def plan_resources(case: Case, out: Path) -> int:
     """The resource count of the stack's offline plan (its inventory)."""
-    dest = out / case.stack
-    cmd = [sys.executable, "-m", "sparkeks", "plan", case.stack, "-q", "--project-dir", str(case.project), "--out", str(dest)]
-    done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(plan_command(case.stack, case.project, out), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if done.returncode != 0:
         raise SystemExit(f"offline plan of {case.stack} failed:\n{done.stderr}")
-    return len(json.loads((dest / "inventory.json").read_text())["resources"])
+    return planned_resources(out / case.stack)
 
 
 def checked(case: Case, run: UpRun, setting: str) -> Sample:

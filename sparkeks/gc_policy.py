@@ -12,7 +12,8 @@ collector still pays for it:
 So the collector is off for the run and back on (if the caller had it on) when the run ends. What that
 costs is the reference cycles that die during the run: up to about 11% more peak memory (40 MiB at 200
 teams in the benchmark). The command line keeps it off until its process ends
-(sparkeks/process_exit.py): switched back on, it would first collect those cycles, for nothing. bench/bench_plan.py shows time and memory with both settings.
+(sparkeks/process_exit.py): switched back on, it would first collect those cycles, for nothing.
+bench/bench_plan.py shows time and memory with both settings.
 
 `SPARK_EKS_GC=default` keeps CPython's own settings (the benchmark's "GC defaults" column).
 """
