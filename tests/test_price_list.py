@@ -8,6 +8,7 @@ prices; nothing from it is shipped in the table.
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 
@@ -233,11 +234,28 @@ def _emr_line(dev):
     return comparison_lines("dev", cost, dev.plan.config, "dev-dr", cost)[-1]
 
 
+def test_a_table_rewritten_in_the_same_process_is_read_again(west_table):
+    """`prices refresh` then a plan in one process (or a test rewriting a table) reads the new figures."""
+    path = west_table / "us-west-2.json"
+    assert prices.ec2_on_demand("us-west-2", "m7i.8xlarge") == 1.7776
+    table = json.loads(path.read_text())
+    table["ec2OnDemandUsdPerHour"]["m7i.8xlarge"] = 1.5  # test data: a refresh that lowered the price
+    path.write_text(pricelist.table_json(table))
+    assert prices.ec2_on_demand("us-west-2", "m7i.8xlarge") == 1.5
+    # Rewritten again with a figure of the same length (same size): the new modification time still counts.
+    table["ec2OnDemandUsdPerHour"]["m7i.8xlarge"] = 1.6
+    path.write_text(pricelist.table_json(table))
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert prices.ec2_on_demand("us-west-2", "m7i.8xlarge") == 1.6
+    path.unlink()
+    assert prices.region_table("us-west-2") is None
+
+
 def test_dr_comparison_adds_the_emr_uplift_from_the_table(west_table, dev):
     table = json.loads((west_table / "us-west-2.json").read_text())
     table["emrUpliftUsdPerHour"]["m6id.8xlarge"] = 0.3001  # test data: the one uplift the fixture lacks
     (west_table / "us-west-2.json").write_text(pricelist.table_json(table))
-    prices._read_table.cache_clear()
     ec2, nodes = emr_monthly(dev.plan.config)
     assert [(n.instance_type, n.nodes, n.ec2_usd_per_hour, n.emr_usd_per_hour) for n in nodes] == [
         ("m7i.4xlarge", 2, 0.8888, 0.2011),
@@ -254,7 +272,6 @@ def test_dr_comparison_adds_the_emr_uplift_from_the_table(west_table, dev):
 
 
 def test_dr_comparison_without_the_uplift_says_where_it_comes_from(west_table, dev):
-    prices._read_table.cache_clear()
     assert _emr_line(dev) == (
         "  a second always-on EMR cluster with dev's Spark capacity (352 vCPUs: 2 x m7i.4xlarge (driver), 8 x m7i.8xlarge (executor), "
         "2 x m6id.8xlarge (executorNvme)): $14,597.52 EC2 on-demand + EMR uplift (unpriced: no EMR uplift (m6id.8xlarge) price for "

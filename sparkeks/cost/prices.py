@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from stat import S_ISREG
 
 HOURS_PER_MONTH = 730
 """AWS's own convention for monthly figures (8,760 hours a year / 12)."""
@@ -165,14 +166,24 @@ def tables_dir() -> Path:
     return Path(os.environ.get(TABLES_ENV) or TABLES_DIR)
 
 
-@lru_cache(maxsize=None)
-def _read_table(path: Path) -> dict | None:
-    return json.loads(path.read_text()) if path.is_file() else None
+@lru_cache(maxsize=64)
+def _read_table(path: Path, version: tuple[int, int, int, int]) -> dict:
+    """Parsed once per version of the file: `prices refresh` rewriting a table in the same process (then a
+    plan, or a test) changes its version, so the new figures are read."""
+    return json.loads(path.read_text())
 
 
 def region_table(region: str) -> dict | None:
     """The region's Price List table, or None when the prices workflow has not written one."""
-    return _read_table(tables_dir() / f"{region}.json")
+    path = tables_dir() / f"{region}.json"
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    if not S_ISREG(stat.st_mode):
+        return None
+    # The change time as well as the modification time: a rewrite sets it whatever mtime a tool restores.
+    return _read_table(path, (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
 
 
 def table_regions() -> list[str]:
