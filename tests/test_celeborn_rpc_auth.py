@@ -129,3 +129,28 @@ def test_an_unknown_rpc_auth_setting_names_the_choices(value):
     assert _load({"shuffle": {"service": "celeborn", "celeborn": {"rpcAuth": value}}}) == [
         f"stacks/Pulumi.dev.yaml: spark-on-eks:spark.shuffle.celeborn.rpcAuth: {rendered}: must be one of 'sasl' or 'disabled'"
     ]
+
+
+def _logged_warnings(monkeypatch) -> list[str]:
+    """What the program tells `pulumi up` / preview with pulumi.log.warn, recorded while a plan runs it."""
+    import pulumi
+
+    logged: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, resource=None, *args, **kwargs: logged.append(message))
+    return logged
+
+
+def test_pulumi_up_logs_every_celeborn_warning_the_plan_summary_shows(plan_variant, monkeypatch):
+    logged = _logged_warnings(monkeypatch)
+    view = plan_variant("dev", spark={"shuffle": {"service": "celeborn", "celeborn": {"adminApi": "open"}}})
+    summary = [line.removeprefix("- **Warning:** ") for line in summary_of(view.plan).splitlines() if line.startswith("- **Warning:** Celeborn")]
+    assert [m for m in logged if m.startswith("Celeborn")] == summary
+    # The open REST API, and (dev has no NetworkPolicies) the missing isolation.
+    assert [m[:40] for m in summary] == ["Celeborn's REST API is open (`spark.shuf", "Celeborn's shuffle data is not isolated "]
+    assert UNISOLATED_WARNING.removeprefix("- **Warning:** ") in logged
+
+
+def test_pulumi_up_says_nothing_of_isolation_with_network_policies(plan_variant, monkeypatch):
+    logged = _logged_warnings(monkeypatch)
+    plan_variant("prod", spark={"shuffle": {"service": "celeborn"}})
+    assert [m for m in logged if m.startswith("Celeborn")] == []

@@ -15,7 +15,7 @@ from components.celeborn import manifests
 from components.celeborn.values import release_values
 from components.kube import kubernetes_object
 from sparkeks import versions
-from sparkeks.config.shuffle import OFF_RPC_AUTH_WARNING, OPEN_ADMIN_API_WARNING, CelebornConfig
+from sparkeks.config.shuffle import CelebornConfig, celeborn_warnings
 from sparkeks.spark import celeborn
 
 
@@ -47,10 +47,8 @@ class Celeborn(pulumi.ComponentResource):
         ]
         self.node_pool_names = [p["metadata"]["name"] for p in manifests.worker_node_pools(args.config.pool, zones=args.worker_zones)]
 
-        if args.config.admin_api == "open":
-            pulumi.log.warn(OPEN_ADMIN_API_WARNING, self)
-        if args.config.rpc_auth == "disabled":
-            pulumi.log.warn(OFF_RPC_AUTH_WARNING, self)
+        for warning in celeborn_warnings(args.config, network_policies=args.network_policies):
+            pulumi.log.warn(warning, self)
 
         ns = kubernetes_object(f"{name}-namespace", manifests.namespace(), after)
         in_ns = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns])

@@ -138,7 +138,7 @@ class CelebornConfig(ConfigModel):
         return self
 
 
-# Said by the plan summary and by `pulumi up` when a stack opens Celeborn's REST API.
+# Said by the plan summary and by `pulumi up` (celeborn_warnings) when a stack opens Celeborn's REST API.
 OPEN_ADMIN_API_WARNING = (
     "Celeborn's REST API is open (`spark.shuffle.celeborn.adminApi: open`): any pod that reaches the masters' and "
     "workers' HTTP ports (every pod, without `spark.networkPolicies`) may exclude, decommission or stop workers, losing "
@@ -156,6 +156,16 @@ UNISOLATED_WARNING = (
     "Celeborn 0.7.0 hands an application's secret to any pod that asks its driver, and lets any pod that reaches "
     "the internal ports pose as a worker. On by default in prod."
 )
+
+
+def celeborn_warnings(celeborn: CelebornConfig, *, network_policies: bool) -> list[str]:
+    """The Celeborn warnings of a stack, in order: the plan summary shows them and `pulumi up` logs them."""
+    warnings = [OPEN_ADMIN_API_WARNING] if celeborn.admin_api == "open" else []
+    if celeborn.rpc_auth == "disabled":
+        warnings.append(OFF_RPC_AUTH_WARNING)
+    elif not network_policies:
+        warnings.append(UNISOLATED_WARNING)
+    return warnings
 
 
 class ShuffleConfig(ConfigModel):

@@ -21,17 +21,7 @@ def plan_warnings(config: Any) -> list[str]:
             "Servers and Loki included. On by default in prod."
         )
     if config.spark.shuffle.service == "celeborn":
-        warnings.extend(_celeborn_warnings(config))
-    return warnings
+        from sparkeks.config.shuffle import celeborn_warnings
 
-
-def _celeborn_warnings(config: Any) -> list[str]:
-    from sparkeks.config.shuffle import OFF_RPC_AUTH_WARNING, OPEN_ADMIN_API_WARNING, UNISOLATED_WARNING
-
-    celeborn = config.spark.shuffle.celeborn
-    warnings = [OPEN_ADMIN_API_WARNING] if celeborn.admin_api == "open" else []
-    if celeborn.rpc_auth == "disabled":
-        warnings.append(OFF_RPC_AUTH_WARNING)
-    elif not config.network_policies:
-        warnings.append(UNISOLATED_WARNING)
+        warnings.extend(celeborn_warnings(config.spark.shuffle.celeborn, network_policies=config.network_policies))
     return warnings
