@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,9 @@ class UpRun:
     exit_code: int
     timings: dict[str, Any]
     """wall and cpu (seconds) of the program run, rss_mib (peak of the client), collections, gc_enabled_at_end"""
+    process_wall: float
+    """seconds from starting the program's process to its end: what the language host's Run call waits for
+    (the SDK's import and the interpreter's exit included)"""
     engine: dict[str, Any]
     """what the stand-in served: rpcs by method, logs by severity, errors, registered"""
     output: str
@@ -84,9 +88,11 @@ def run_up(
                 *("--organization", ORGANIZATION, "--timings", str(timings)),
                 ".",
             ]
+            started = time.perf_counter()
             program = subprocess.run(
                 cmd, env=program_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout
             )
+            process_wall = time.perf_counter() - started
             server.stdin.close()
             last = server.stdout.readline()
             server.wait(timeout=60)
@@ -101,4 +107,4 @@ def run_up(
                 server.wait()
             server_log.close()
         measured = json.loads(timings.read_text()) if timings.is_file() else {}
-    return UpRun(program.returncode, measured, report, program.stdout)
+    return UpRun(program.returncode, measured, process_wall, report, program.stdout)

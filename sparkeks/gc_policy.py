@@ -15,15 +15,29 @@ teams in the benchmark). The command line keeps it off until its process ends
 (sparkeks/process_exit.py): switched back on, it would first collect those cycles, for nothing.
 bench/bench_plan.py shows time and memory with both settings.
 
+`pulumi up` runs the program in a process of its own (the language host's exec shim), which ends with a
+normal interpreter exit once the run is over, and CPython's exit runs one last full collection whatever
+`gc.disable()` says: 1.5 s of walking the run's objects at 100 teams, for a process about to be freed
+anyway, and the language host's Run call waits for the process to end before it returns to the engine. Objects frozen by `gc.freeze()` are outside every
+collection, that one included, so the program freezes everything as the process starts to exit. The exit
+still runs every atexit callback (logging's flush among them) and flushes the standard streams, and the
+shim has already awaited every RPC and closed its event loop; all the freeze drops is finding the run's
+dead reference cycles one last time. bench/bench_up.py shows the whole process's time with both settings.
+
 `SPARK_EKS_GC=default` keeps CPython's own settings (the benchmark's "GC defaults" column).
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
 from contextlib import contextmanager
 from typing import Iterator
+
+
+# program_gc blocks running in this process: while one runs, its caller owns the collector's settings.
+_scoped_runs = 0
 
 
 def _enabled() -> bool:
@@ -31,20 +45,32 @@ def _enabled() -> bool:
 
 
 def tune_for_program() -> None:
-    """Turn the collector off for the rest of this process (the program run of `pulumi up`)."""
-    if _enabled():
-        gc.disable()
+    """For the program run of `pulumi up` (`__main__.py`) and the command line: turn the collector off for the
+    rest of this process, and freeze every object as the interpreter starts to exit so that its last
+    collection has nothing to walk. Inside `program_gc` (the offline plan run in the caller's process)
+    the block's caller owns the settings, so this does nothing there."""
+    if not _enabled() or _scoped_runs:
+        return
+    gc.disable()
+    # atexit callbacks run before the interpreter's final collection. Unregistered first: a second call
+    # must not add a second callback.
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
 
 
 @contextmanager
 def program_gc() -> Iterator[None]:
     """Turn the collector off for the duration of the block, then restore the caller's settings."""
+    global _scoped_runs
     was_enabled = gc.isenabled()
     thresholds = gc.get_threshold()
-    tune_for_program()
+    if _enabled():
+        gc.disable()
+    _scoped_runs += 1
     try:
         yield
     finally:
+        _scoped_runs -= 1
         gc.set_threshold(*thresholds)
         if was_enabled:
             gc.enable()

@@ -3,6 +3,7 @@ settings, and resources that grow linearly with teams. Timings live in bench/ben
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
 import subprocess
@@ -109,6 +110,7 @@ def test_pulumi_up_runs_the_program_with_the_collector_off(monkeypatch):
         gc_policy.tune_for_program()
         assert not gc.isenabled()
     finally:
+        atexit.unregister(gc.freeze)  # its exit-time freeze is for the program's process, not this one
         gc.enable()
     assert "tune_for_program()" in (PROJECT_ROOT / "__main__.py").read_text()
 

@@ -38,6 +38,7 @@ def test_the_program_over_grpc_registers_exactly_the_offline_plans_resources(dev
     # __main__.py's collector policy holds under the language host's start-up too (sparkeks/gc_policy.py).
     assert run.timings["gc_enabled_at_end"] is False
     assert run.timings["wall"] > 0 and run.timings["cpu"] > 0
+    assert run.process_wall > run.timings["wall"]  # the whole process holds the program run
 
 
 def test_a_program_that_stops_on_bad_config_exits_1_and_reports_the_problem_to_the_engine(tmp_path):
