@@ -16,6 +16,9 @@ Two tables:
   for each pair, more such pairs per round for the small counts, whose difference is small next to the
   machine's noise (`pairs_per_round`). Beside each median, a 95% interval for it from the pairs' order
   statistics (no assumption about the noise's shape), to tell a real difference between rows from noise.
+  A row whose interval reaches further than 5% from its median after the rounds gets more pairs, a round's
+  worth at a time, until it does not or has three times its rounds' pairs (the rule reads the interval's
+  width, never the figure); a row left wider is named under the table.
 
 Targets: every plan within 1.2x of its floor, a 100-team plan under 8 s, and the marginal time per
 resource flat (within 15%) from 10 to 200 teams. Exit status 1 when a target is missed.
@@ -36,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +57,10 @@ PAIR_RESOURCES = 4000
 MIN_PAIRS = 2
 MAX_PAIRS = 20
 CONFIDENCE = 0.95
+# After the rounds, rows whose interval is wider than this (either side, relative to the median) get more
+# pairs, up to SETTLE_CAP times their rounds' pairs: a 15% flatness target needs each row known to about 5%.
+PRECISION = 0.05
+SETTLE_CAP = 3
 # CPython's own collector settings instead of sparkeks/gc_policy.py's, for comparison.
 DEFAULT_GC = {"SPARK_EKS_GC": "default"}
 
@@ -166,12 +174,34 @@ def median_interval(values: list[float], confidence: float = CONFIDENCE) -> tupl
     return best
 
 
+def precision(values: list[float]) -> float | None:
+    """How far the median's 95% interval reaches from it, relative to it (the larger side); None without one."""
+    bounds = median_interval(values)
+    if bounds is None:
+        return None
+    mid = statistics.median(values)
+    return max(mid - bounds[0], bounds[1] - mid) / abs(mid) if mid else math.inf
+
+
+def settled(values: list[float]) -> bool:
+    reach = precision(values)
+    return reach is not None and reach <= PRECISION
+
+
+def _pair(base: Row, row: Row, plan_cmd, seeds: Iterator[int]) -> None:
+    # Both runs of a pair share a hash seed, and each pair has another: a process's time follows its seed
+    # (set and dict orders) by about 5%, which at 10 teams is 1 ms per added resource.
+    seeded = {**os.environ, "PYTHONHASHSEED": str(next(seeds))}
+    row.pairs.append((measure(plan_cmd(base), env=seeded), measure(plan_cmd(row), env=seeded)))
+
+
 def bench(rows: list[Row], runs: int, out: Path, base: Row | None = None) -> list[Row]:
     """Time every row `runs` times, round-robin: each round runs every case's plan and floor (and the plan
     with CPython's collector defaults) before the next round starts, then, with a `base`, each other case's
-    plan right after the base's plan (`pairs_per_round` times). This machine's speed drifts by tens of
-    percent over minutes and spikes for seconds; interleaving makes drift hit the plan and its floor alike,
-    and back-to-back pairs make the time per added resource a difference of neighbouring runs."""
+    plan right after the base's plan (`pairs_per_round` times), and afterwards more such pairs for the rows
+    not yet known to PRECISION. This machine's speed drifts by tens of percent over minutes and spikes for
+    seconds; interleaving makes drift hit the plan and its floor alike, and back-to-back pairs make the time
+    per added resource a difference of neighbouring runs."""
 
     def plan_cmd(row: Row) -> list[str]:
         return plan_command(row.stack, row.project, out)
@@ -191,10 +221,24 @@ def bench(rows: list[Row], runs: int, out: Path, base: Row | None = None) -> lis
             if base is None or row is base:
                 continue
             for _ in range(pairs_per_round(row.resources - base.resources)):
-                # Both runs of a pair share a hash seed, and each pair has another: a process's time follows
-                # its seed (set and dict orders) by about 5%, which at 10 teams is 1 ms per added resource.
-                seeded = {**os.environ, "PYTHONHASHSEED": str(next(seeds))}
-                row.pairs.append((measure(plan_cmd(base), env=seeded), measure(plan_cmd(row), env=seeded)))
+                _pair(base, row, plan_cmd, seeds)
+    if base is not None:
+        # Then a round's worth of pairs at a time for every row not yet known to PRECISION, rows in turn,
+        # until each is or has SETTLE_CAP times its rounds' pairs. The rule reads the interval's width only,
+        # never the figure, so stopping favours no figure over another.
+        others = [row for row in rows if row is not base]
+        while True:
+            open_rows = [
+                row
+                for row in others
+                if not settled(row.per_added_resource(base))
+                and len(row.pairs) < SETTLE_CAP * runs * pairs_per_round(row.resources - base.resources)
+            ]
+            if not open_rows:
+                break
+            for row in open_rows:
+                for _ in range(pairs_per_round(row.resources - base.resources)):
+                    _pair(base, row, plan_cmd, seeds)
     return rows
 
 
@@ -264,6 +308,16 @@ def main() -> int:
                     failures.append(f"{r.label} teams: {r.ratio:.2f}x the floor (target {RATIO_TARGET}x)")
                 if r.label == "100" and r.plan.wall > HUNDRED_TEAMS_TARGET_S:
                     failures.append(f"100 teams: {r.plan.wall:.2f} s (target under {HUNDRED_TEAMS_TARGET_S} s)")
+            unsettled = [r for r in rows if r is not base and not settled(r.per_added_resource(base))]
+            for r in unsettled:
+                reach = precision(r.per_added_resource(base))
+                known = f"within {reach:.0%} of its median" if reach is not None else "with no interval"
+                print(
+                    f"\n{r.label} teams: time per added resource known only {known} after {len(r.pairs)} pairs "
+                    f"(target {PRECISION:.0%}): this machine's noise decides the row's last digits"
+                )
+            if not unsettled and len(rows) > 1:
+                print(f"\nevery row's time per added resource is known within {PRECISION:.0%} of its median ({CONFIDENCE:.0%} interval)")
             window = [v for k, v in marginal.items() if 10 <= k <= 200]
             if len(window) >= 2:
                 spread = max(window) / min(window) - 1

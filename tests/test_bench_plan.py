@@ -26,16 +26,22 @@ def _resources(stack: str) -> int:
     return 188 + PER_TEAM * int(teams.group(1)) if teams else {"dev": 150, "prod": 230}[stack]
 
 
-class FakeMachine:
-    """Plans cost 0.8 s + `per_resource(r)`; floors 1 s + 2 ms per resource; every fifth run spikes 0.3 s."""
+def _spikes(call: int) -> float:
+    return 0.3 if call % 5 == 4 else 0.0
 
-    def __init__(self, per_resource):
+
+class FakeMachine:
+    """Plans cost 0.8 s + `per_resource(r)`; floors 1 s + 2 ms per resource; plus `noise(call number)`, by
+    default a 0.3 s spike every fifth run."""
+
+    def __init__(self, per_resource, noise=_spikes):
         self.per_resource = per_resource
+        self.noise = noise
         self.calls = itertools.count()
         self.seeds: list[str | None] = []
 
     def measure(self, cmd, env=None):
-        spike = 0.3 if next(self.calls) % 5 == 4 else 0.0
+        spike = self.noise(next(self.calls))
         self.seeds.append((env or {}).get("PYTHONHASHSEED"))
         if cmd[1].endswith("flat_program.py"):
             inventory = json.loads(Path(cmd[2]).read_text())
@@ -126,6 +132,40 @@ def test_each_pair_runs_under_one_hash_seed_and_every_pair_under_another(monkeyp
     assert code == 0
     paired = [seed for seed in machine.seeds if seed is not None]
     pairs = list(zip(paired[::2], paired[1::2]))
-    assert len(pairs) == 2 * (20 + 2)
+    # Two rounds of 20 pairs at 10 teams and 2 at 200, then 2 more at 200: 4 pairs give no 95% interval.
+    assert len(pairs) == 2 * (20 + 2) + 2
     assert all(base == row for base, row in pairs)
     assert len({base for base, _ in pairs}) == len(pairs)
+
+
+def test_a_row_not_known_to_5_percent_after_the_rounds_gets_pairs_until_it_is(monkeypatch, capsys):
+    # In the round, every other pair's difference is 0.4 s high (2 ms per added resource at 10 teams), so
+    # the 20 pairs' interval reaches the high ones; the runs after the round are exact. One more round's
+    # worth of pairs puts the interval's ranks (14th and 27th of 40) among the exact ones.
+    rounds_calls = 2 + 3 * 2 + 2 * 20
+
+    def noisy_rounds(call: int) -> float:
+        return (0.2 if call % 4 == 1 else -0.2) if call < rounds_calls else 0.0
+
+    machine = FakeMachine(lambda r: 0.0015 * r, noise=noisy_rounds)
+    code, out = _run(monkeypatch, capsys, machine, "--runs", "1", "--stacks", "--teams", "1", "10")
+    assert code == 0, out
+    assert _row(out, "10")[5:7] == ["1.50", "1.50-1.50 (40)"]
+    assert next(machine.calls) == rounds_calls + 2 * 20
+    assert "every row's time per added resource is known within 5% of its median (95% interval)" in out
+
+
+def test_a_row_the_machine_never_settles_stops_at_three_times_its_pairs_and_is_named(monkeypatch, capsys):
+    # Every run off by up to +-0.3 s: at 10 teams that is several ms per added resource, which 180 pairs
+    # cannot pin to 5%; at 200 teams it is 0.14 ms, which 6 pairs do.
+    import random
+
+    noise = random.Random(7)
+    machine = FakeMachine(lambda r: 0.0015 * r, noise=lambda call: noise.uniform(-0.3, 0.3))
+    code, out = _run(monkeypatch, capsys, machine, "--runs", "3", "--stacks", "--teams", "1", "10", "200")
+    pairs_10 = int(_row(out, "10")[6].rsplit("(", 1)[1].rstrip(")"))
+    assert pairs_10 == 3 * 3 * 20
+    assert int(_row(out, "200")[6].rsplit("(", 1)[1].rstrip(")")) == 6
+    assert re.search(r"\n10 teams: time per added resource known only within \d+% of its median after 180 pairs \(target 5%\)", out)
+    assert "200 teams: time per added resource known only" not in out
+    assert "every row's time per added resource is known" not in out
