@@ -13,7 +13,7 @@ Two tables:
   smallest team count's plan, per resource added, for the plan and for its floor. Runs are paired: a
   row's ratio is the median of plan / floor run back to back; the plan's time per added resource is the
   median over (smallest count's plan, this count's plan) run back to back under one hash seed, a new seed
-  for each pair, more such pairs per round for the small counts, whose difference is small next to the
+  for each pair, every other pair in the other order, more such pairs per round for the small counts, whose difference is small next to the
   machine's noise (`pairs_per_round`). Beside each median, a 95% interval for it from the pairs' order
   statistics (no assumption about the noise's shape), to tell a real difference between rows from noise.
   A row whose interval reaches further than 5% from its median after the rounds gets more pairs, a round's
@@ -192,13 +192,21 @@ def _pair(base: Row, row: Row, plan_cmd, seeds: Iterator[int]) -> None:
     # Both runs of a pair share a hash seed, and each pair has another: a process's time follows its seed
     # (set and dict orders) by about 5%, which at 10 teams is 1 ms per added resource.
     seeded = {**os.environ, "PYTHONHASHSEED": str(next(seeds))}
-    row.pairs.append((measure(plan_cmd(base), env=seeded), measure(plan_cmd(row), env=seeded)))
+    if len(row.pairs) % 2:
+        # Every other pair runs the row first. Whatever going first or second does to a run (caches, the
+        # CPU's clock) then adds to half the differences and takes from the other half, where it would
+        # otherwise shift them all, and most at 10 teams, whose difference is smallest.
+        mine = measure(plan_cmd(row), env=seeded)
+        row.pairs.append((measure(plan_cmd(base), env=seeded), mine))
+    else:
+        theirs = measure(plan_cmd(base), env=seeded)
+        row.pairs.append((theirs, measure(plan_cmd(row), env=seeded)))
 
 
 def bench(rows: list[Row], runs: int, out: Path, base: Row | None = None) -> list[Row]:
     """Time every row `runs` times, round-robin: each round runs every case's plan and floor (and the plan
     with CPython's collector defaults) before the next round starts, then, with a `base`, each other case's
-    plan right after the base's plan (`pairs_per_round` times), and afterwards more such pairs for the rows
+    plan next to the base's plan (`pairs_per_round` times, the two in turn first), and afterwards more such pairs for the rows
     not yet known to PRECISION. This machine's speed drifts by tens of percent over minutes and spikes for
     seconds; interleaving makes drift hit the plan and its floor alike, and back-to-back pairs make the time
     per added resource a difference of neighbouring runs."""
