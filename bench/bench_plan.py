@@ -264,21 +264,49 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, load average {load:.1f} at start"
 
 
+def write_samples(rows: list[Row], path: Path, host: str) -> None:
+    """Every run behind the tables, in run order per list, for reading the noise afterwards (seconds, MiB)."""
+
+    def runs(samples: list[Sample]) -> list[dict[str, float]]:
+        return [vars(sample) for sample in samples]
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        row.label: {
+            "stack": row.stack,
+            "resources": row.resources,
+            "plans": runs(row.plans),
+            "floors": runs(row.floors),
+            "plansWithDefaultGc": runs(row.defaults),
+            "pairs": [{"base": vars(base), "row": vars(mine), "rowFirst": i % 2 == 1} for i, (base, mine) in enumerate(row.pairs)],
+        }
+        for row in rows
+    }
+    path.write_text(json.dumps({"machine": host, "rows": data}, indent=1) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="rounds; each runs every row once (medians are reported)")
     parser.add_argument("--stacks", nargs="*", default=["dev", "prod"], help="shipped stacks to time")
     parser.add_argument("--teams", nargs="*", type=int, default=[1, 10, 20, 100, 200], help="team counts of the scaled prod stack")
+    parser.add_argument(
+        "--samples", type=Path, default=ROOT / "build" / "bench" / "plan-samples.json", help="where every run's wall, CPU and RSS are written (JSON)"
+    )
     args = parser.parse_args()
-    print(f"machine: {machine()}; {args.runs} paired runs per row (median wall and CPU, max RSS)")
+    host = machine()
+    print(f"machine: {host}; {args.runs} paired runs per row (median wall and CPU, max RSS)")
     failures: list[str] = []
 
+    measured: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "plans"
         if args.stacks:
             print("\n| stack | resources | plan wall | floor wall | ratio | plan CPU | floor CPU | plan peak RSS | floor peak RSS |")
             print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-            for r in bench([Row(stack, stack, ROOT, with_default_gc=False) for stack in args.stacks], args.runs, out):
+            stacks = bench([Row(stack, stack, ROOT, with_default_gc=False) for stack in args.stacks], args.runs, out)
+            measured += stacks
+            for r in stacks:
                 stack = r.label
                 print(
                     f"| {stack} | {r.resources} | {r.plan.wall:.2f} s | {r.floor.wall:.2f} s | {r.ratio:.2f}x | {r.plan.cpu:.2f} s "
@@ -292,6 +320,7 @@ def main() -> int:
             rows = [Row(str(teams), write_scaled_project(project, teams), project, with_default_gc=True) for teams in sorted(args.teams)]
             base = rows[0]
             bench(rows, args.runs, out, base=base)
+            measured += rows
             print(
                 f"\n| teams | resources | plan wall | floor wall | ratio | plan ms/resource (above {base.label} team{'s' * (base.label != '1')}) "
                 f"| its {CONFIDENCE:.0%} interval (pairs) | floor ms/resource | plan wall, CPython GC defaults | plan peak RSS | same, GC defaults "
@@ -333,6 +362,8 @@ def main() -> int:
                 if spread > FLATNESS_TARGET:
                     failures.append(f"marginal time per resource varies {spread:.0%} from 10 to 200 teams (target {FLATNESS_TARGET:.0%})")
 
+    write_samples(measured, args.samples, host)
+    print(f"\nevery run's samples: {args.samples}")
     for failure in failures:
         print(f"OVER TARGET: {failure}")
     if not failures:

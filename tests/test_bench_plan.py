@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import statistics
 import sys
 from pathlib import Path
 
@@ -52,6 +53,12 @@ class FakeMachine:
         (out / "inventory.json").write_text(json.dumps({"resources": [{}] * resources}))
         gc_default = 0.5 if env and env.get("SPARK_EKS_GC") == "default" else 0.0
         return bench_plan.Sample(0.8 + self.per_resource(resources) + gc_default + spike, 1.0, 200.0)
+
+
+@pytest.fixture(autouse=True)
+def _samples_in_tmp(monkeypatch, tmp_path):
+    # The samples file defaults to <checkout>/build/bench/: keep the tests' out of the checkout.
+    monkeypatch.setattr(bench_plan, "ROOT", tmp_path)
 
 
 def _run(monkeypatch, capsys, machine: FakeMachine, *argv: str) -> tuple[int, str]:
@@ -195,3 +202,20 @@ def test_pairs_take_turns_going_first_so_an_effect_of_going_second_cancels(monke
     # takes pairs up to its cap (3 x 20), half each way round, and its median is exact.
     assert _row(out, "10")[5:7] == ["1.50", "1.18-1.82 (60)"]
     assert firsts == ["prod-1t", "prod-10t"] * 30
+
+
+def test_every_run_behind_the_tables_is_written_with_its_pair_order(monkeypatch, capsys, tmp_path):
+    machine = FakeMachine(lambda r: 0.0015 * r)
+    code, out = _run(monkeypatch, capsys, machine, "--runs", "2", "--stacks", "dev", "--teams", "1", "10")
+    assert code == 0, out
+    samples = json.loads((tmp_path / "build" / "bench" / "plan-samples.json").read_text())
+    assert samples["machine"].endswith("load average " + out.split("load average ", 1)[1].split(" at start")[0] + " at start")
+    dev, one, ten = (samples["rows"][label] for label in ("dev", "1", "10"))
+    assert (dev["resources"], len(dev["plans"]), len(dev["floors"]), dev["pairs"]) == (150, 2, 2, [])
+    assert (one["resources"], ten["resources"]) == (209, 398)
+    assert len(ten["plansWithDefaultGc"]) == 2
+    assert [pair["rowFirst"] for pair in ten["pairs"]] == [False, True] * 20
+    # The pairs are what the table's median is read from.
+    per_resource = [1000 * (p["row"]["wall"] - p["base"]["wall"]) / 189 for p in ten["pairs"]]
+    assert f"{statistics.median(per_resource):.2f}" == _row(out, "10")[5] == "1.50"
+    assert str(tmp_path / "build" / "bench" / "plan-samples.json") in out
