@@ -520,3 +520,25 @@ def test_a_dr_standby_keeps_room_for_its_workers(tmp_path):
     [pool] = [r["inputs"] for r in view.of_type(NODE_POOL) if r["inputs"]["metadata"]["name"] == "celeborn-worker"]
     assert pool["spec"]["limits"] == {"cpu": "128", "memory": "1024Gi"}
     assert _values(view)["values"]["worker"]["replicas"] == config.spark.shuffle.celeborn.workers
+
+
+def test_pulumi_up_of_a_celeborn_stack_without_the_chart_stops_with_one_line(tmp_path):
+    """Helm reads the chart during a deployment (the offline plan does not): `pulumi up` refuses before registering
+    anything, naming the path in the project and the make target that unpacks it."""
+    sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+    from up_run import run_up
+
+    project = make_project(tmp_path / "project", {"prod": with_overrides(stack_config("prod"), spark=CELEBORN_SHUFFLE)})
+    run = run_up(project, "prod")
+    assert (run.exit_code, run.register_calls) == (1, 1)
+    chart = f"{versions.CELEBORN_CHART_DIR}/Chart.yaml"
+    assert run.engine["errors"] == [
+        f"{chart}: not found in project dir {project.resolve()} (the pinned Celeborn chart: run `make celeborn-chart` in the project)"
+    ]
+
+
+def test_the_celeborn_release_reads_the_chart_from_the_project(celeborn, tmp_path):
+    """A path relative to the project, where Pulumi runs the program and its providers: the same in every
+    checkout's state and plan, whichever directory the command started in."""
+    assert _values(celeborn)["chart"] == versions.CELEBORN_CHART_DIR
+    assert not Path(versions.CELEBORN_CHART_DIR).is_absolute()
