@@ -17,7 +17,7 @@ from components.storage.component import SparkStorage, SparkStorageArgs
 from components.tagging import platform_tags
 from sparkeks.config.loader import ConfigError, load_stack_config, runtime_config, unavailable_zone_problems
 from sparkeks.config.model import POOL_KEYS
-from sparkeks.cost.opencost import cost_model
+from sparkeks import deployed
 from sparkeks.gc_policy import tune_for_program
 from sparkeks.images import registry_host
 from sparkeks.netpol import ClusterNetwork
@@ -29,8 +29,8 @@ tune_for_program()  # the program run holds its whole resource graph: see sparke
 
 stack = pulumi.get_stack()
 try:
-    check_program_files()  # the project's Helm values, dashboards and image pins (sparkeks/project.py)
     config = load_stack_config(stack, *runtime_config())
+    check_program_files(config)  # the project files the stack's components read (sparkeks/deployed.py)
 except (ConfigError, ProjectFileMissing) as err:
     # Raised before any resource is registered; RunError prints the lines without a traceback.
     raise pulumi.RunError(str(err)) from err
@@ -141,7 +141,7 @@ karpenter = Karpenter(
 
 # Monitoring comes next: its release brings the CRDs of the monitors the other components create.
 monitoring: list[pulumi.Resource] = []
-if config.observability.enabled:
+if deployed.observability(config):
     secrets = config.grafana_admin_password, config.alertmanager_slack_webhook_url
     observability = Observability(
         "observability",
@@ -159,7 +159,7 @@ if config.observability.enabled:
             cluster_network=cluster_network,
             force_destroy_buckets=config.spark.force_destroy_buckets,
             depends_on=[cluster.system_nodes, karpenter.platform_pool],
-            opencost_cost_model=cost_model(config) if config.cost.opencost else None,
+            opencost_cost_model=deployed.opencost_model(config),
         ),
         opts=with_aws,
     )
@@ -209,7 +209,7 @@ if config.dr is not None:
     pulumi.export("primaryStack", config.dr.primary_stack)
     pulumi.export("primaryBucket", dr.primary_bucket)
 
-if config.teams:
+if deployed.spark_platform(config):
     spark = SparkPlatform(
         "spark",
         SparkPlatformArgs(
@@ -232,7 +232,7 @@ if config.teams:
     )
     pulumi.export("teamRoleArns", spark.team_role_arns)
 
-    if config.history_server.enabled:
+    if deployed.history_servers(config):
         history = HistoryServer(
             "history",
             HistoryServerArgs(
@@ -258,7 +258,7 @@ if config.teams:
         )
         pulumi.export("historyServers", history.services)
 
-if config.spark.shuffle.service == "celeborn":
+if deployed.celeborn(config):
     shuffle = config.spark.shuffle.celeborn
     celeborn = Celeborn(
         "celeborn",

@@ -17,14 +17,20 @@ import os
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import yaml
 
+from sparkeks.deployed import CHARTS, DATA
+
+if TYPE_CHECKING:
+    from sparkeks.config.model import StackConfig
+
 # The charts whose static base values the project holds (helm-values/<chart>.yaml, merged in code).
-HELM_CHARTS = ("celeborn", "fluent-bit", "karpenter", "kube-prometheus-stack", "loki", "opencost", "spark-operator", "yunikorn")
-# Everything the program reads from its project: checked before it registers anything (a trailing / is a folder).
-PROGRAM_FILES = (*(f"helm-values/{chart}.yaml" for chart in HELM_CHARTS), "dashboards/", "images/pins.json")
+HELM_CHARTS = tuple(sorted(CHARTS))
+# Everything the program may read from its project, whatever the stack deploys (a trailing / is a folder);
+# `check_program_files` requires the part a stack's components read.
+PROGRAM_FILES = (*(f"helm-values/{chart}.yaml" for chart in HELM_CHARTS), *DATA)
 
 
 class ProjectNotFound(Exception):
@@ -73,18 +79,21 @@ def find_project(explicit: str | Path | None = None, start: Path | None = None) 
 
 
 _active: Path | None = None
+_offline = False
 _found_from: dict[str, Path] = {}
 
 
 @contextmanager
-def project_at(directory: Path | None) -> Iterator[None]:
-    """Read project files from `directory` while the block runs (None: from the working directory's project)."""
-    global _active
-    previous, _active = _active, (directory.resolve() if directory is not None else None)
+def project_at(directory: Path | None, *, offline: bool = False) -> Iterator[None]:
+    """Read project files from `directory` while the block runs (None: from the working directory's project);
+    `offline`: the program runs for the offline plan, so nothing is deployed (no provider reads a chart)."""
+    global _active, _offline
+    previous = _active, _offline
+    _active, _offline = (directory.resolve() if directory is not None else None), offline
     try:
         yield
     finally:
-        _active = previous
+        _active, _offline = previous
 
 
 def current_project() -> Path:
@@ -97,12 +106,12 @@ def current_project() -> Path:
     return _found_from[cwd]
 
 
-def _missing(root: Path, relative: str) -> str | None:
+def _missing(root: Path, relative: str, what: str = "expected beside Pulumi.yaml") -> str | None:
     """The line for `relative` (a trailing / names a folder) when `root` does not hold it."""
     path = root / relative
     if path.is_dir() if relative.endswith("/") else path.is_file():
         return None
-    return f"{relative}: not found in project dir {root} (expected beside Pulumi.yaml)"
+    return f"{relative}: not found in project dir {root} ({what})"
 
 
 def _in(root: Path, relative: str) -> Path:
@@ -116,10 +125,15 @@ def project_file(relative: str) -> Path:
     return _in(current_project(), relative)
 
 
-def check_program_files() -> None:
-    """Refuse a project without a file the program reads, one line per file, before anything is deployed."""
+def check_program_files(config: StackConfig) -> None:
+    """Refuse a project without a file this stack's components read (and, when deploying, a file its
+    providers read), one line per file, before anything is registered."""
+    from sparkeks.deployed import deployment_files, program_files
+
     root = current_project()
-    problems = [line for relative in sorted(PROGRAM_FILES) if (line := _missing(root, relative))]
+    problems = [line for relative in program_files(config) if (line := _missing(root, relative))]
+    if not _offline:
+        problems += [line for relative, how in sorted(deployment_files(config).items()) if (line := _missing(root, relative, how))]
     if problems:
         raise ProjectFileMissing(problems)
 

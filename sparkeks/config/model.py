@@ -49,7 +49,7 @@ from sparkeks.config.karpenter import (  # noqa: F401
 )
 from sparkeks.config.network import NetworkConfig
 from sparkeks.config.observability import LokiConfig, ObservabilityConfig, PrometheusConfig  # noqa: F401
-from sparkeks.config.shuffle import celeborn_needs_the_service, celeborn_pool_in_spark_zones
+from sparkeks.config.shuffle import celeborn_needs_the_service, celeborn_pool_in_spark_zones, celeborn_workers_fit_their_nodes
 from sparkeks.config.spark import HistoryServerConfig, SparkPlatformConfig
 from sparkeks.config.teams import POOL_KEYS, RESERVED_NAMESPACES, ContainerLimits, DataAccess, OrgConfig, Share, TeamConfig  # noqa: F401
 
@@ -340,7 +340,7 @@ def _arns_in_the_regions_partition(config: StackConfig) -> Iterator[PydanticCust
             )
 
 
-@reads("karpenter", "dr")
+@reads("karpenter", "dr", "observability")
 def _pools_hold_a_node(config: StackConfig) -> Iterator[PydanticCustomError]:
     """Karpenter launches no node that would take a NodePool past its limits: a pool capped below its
     smallest instance type never runs a pod."""
@@ -350,7 +350,7 @@ def _pools_hold_a_node(config: StackConfig) -> Iterator[PydanticCustomError]:
     scale = config.capacity_scale
     for key in POOL_KEYS:
         pool = config.karpenter.pools.pool(key)
-        nodes = [Node.of(t) for t in pool.instance_types()]
+        nodes = [Node.of(t, observability=config.observability.enabled) for t in pool.instance_types()]
         if not nodes:
             continue
         smallest = min(nodes, key=lambda n: (n.vcpus, n.memory_mib))
@@ -378,5 +378,6 @@ CROSS_CHECKS = [
     _observability_secrets,
     celeborn_needs_the_service,
     celeborn_pool_in_spark_zones,
+    celeborn_workers_fit_their_nodes,
     _history_server_access,
 ]

@@ -112,20 +112,7 @@ class CelebornConfig(ConfigModel):
         return _heap_mib(self.master_heap) + MASTER_JVM_OVERHEAD_MIB
 
     @model_validator(mode="after")
-    def _a_worker_fits_its_nodes(self) -> CelebornConfig:
-        from sparkeks.nodes import spark_room
-
-        cpu, memory = self.worker_cpu * 1000, self.worker_memory_mib
-        for instance_type in self.pool.instance_types():
-            room_cpu, room_memory, _ = spark_room(instance_type)
-            if cpu > room_cpu or memory > room_memory:
-                raise problem(
-                    f"a worker ({self.worker_cpu} CPUs, {mib_text(memory)} with heap, off-heap and JVM overhead) does not fit "
-                    f"{instance_type} ({room_cpu / 1000:g} CPUs, {mib_text(room_memory)} left after the node's DaemonSets); "
-                    "lower workerCpu or the worker's memory, or choose larger pool.instanceCpus",
-                    key="workerCpu",
-                    value=self.worker_cpu,
-                )
+    def _a_pool_holds_its_workers(self) -> CelebornConfig:
         # Each worker has a node to itself: the cap must hold every worker's node and one replacement.
         needed = (self.workers + 1) * min(self.pool.instance_cpus)
         if needed > self.pool.limits.cpu:
@@ -201,3 +188,24 @@ def celeborn_pool_in_spark_zones(config: Any) -> Iterator[PydanticCustomError]:
             key="spark.shuffle.celeborn.pool.zones",
             value=list(pool.zones),
         )
+
+
+@reads("spark", "observability")
+def celeborn_workers_fit_their_nodes(config: Any) -> Iterator[PydanticCustomError]:
+    """A worker fits what its node leaves after the DaemonSets this stack runs (the monitoring stack's only
+    when it has one)."""
+    from sparkeks.nodes import spark_room
+
+    celeborn = config.spark.shuffle.celeborn
+    cpu, memory = celeborn.worker_cpu * 1000, celeborn.worker_memory_mib
+    for instance_type in celeborn.pool.instance_types():
+        room_cpu, room_memory, _ = spark_room(instance_type, observability=config.observability.enabled)
+        if cpu > room_cpu or memory > room_memory:
+            yield problem(
+                f"a worker ({celeborn.worker_cpu} CPUs, {mib_text(memory)} with heap, off-heap and JVM overhead) does not fit "
+                f"{instance_type} ({room_cpu / 1000:g} CPUs, {mib_text(room_memory)} left after the node's DaemonSets); "
+                "lower workerCpu or the worker's memory, or choose larger pool.instanceCpus",
+                key="spark.shuffle.celeborn.workerCpu",
+                value=celeborn.worker_cpu,
+            )
+            return

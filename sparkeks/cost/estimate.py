@@ -233,8 +233,8 @@ def _celeborn_workers(config: StackConfig, lines: _Lines) -> None:
         (price, instance_type)
         for instance_type in celeborn.pool.instance_types()
         if (price := prices.ec2_on_demand(config.region, instance_type)) is not None
-        and spark_room(instance_type)[0] >= celeborn.worker_cpu * 1000
-        and spark_room(instance_type)[1] >= celeborn.worker_memory_mib
+        and (room := spark_room(instance_type, observability=config.observability.enabled))[0] >= celeborn.worker_cpu * 1000
+        and room[1] >= celeborn.worker_memory_mib
     ]
     instance_type = min(fits)[1] if fits else celeborn.pool.instance_types()[0]
     workers = celeborn.workers

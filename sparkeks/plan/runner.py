@@ -253,7 +253,7 @@ def run_plan(stack: str, project_dir: Path | None = None, *, _seen: frozenset[st
     """Execute the program for `stack` under the simulated account and return what it registered; the
     program and every check read the project files of `project_dir` (default: the current project)."""
     project_dir = (project_dir or current_project()).resolve()
-    with project_at(project_dir):
+    with project_at(project_dir, offline=True):
         return _run_plan(stack, project_dir, _seen)
 
 
