@@ -196,6 +196,12 @@ def _prices_refresh(args: argparse.Namespace) -> int:
     return run(args.region, args.out)
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from sparkeks.doctor import run
+
+    return run(project_dir(args))
+
+
 def _project_option() -> argparse.ArgumentParser:
     """`--project DIR` for every command that reads the project (stacks/, Pulumi.yaml, the program)."""
     parent = argparse.ArgumentParser(add_help=False)
@@ -354,6 +360,16 @@ def build_parser(prog: str = "sparkeks") -> argparse.ArgumentParser:
         description="Print every stack config key with its type, default and meaning, as the README shows it.",
     )
     ref.set_defaults(func=_config_reference)
+
+    doctor = commands.add_parser(
+        "doctor",
+        parents=[project],
+        help="check the prerequisites, one line each",
+        description="One line per prerequisite and what to do when one is missing: for a checkout, those of its tools and "
+        "tests (Python, Java, Node, the workflow linter, the Prometheus tools, the schemas); for a project without the "
+        "code, what deploying it needs (Pulumi, the AWS CLI). Exit 1 when a required one is missing.",
+    )
+    doctor.set_defaults(func=_doctor)
 
     from sparkeks.images_cli import register as register_images
 

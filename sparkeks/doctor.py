@@ -1,10 +1,15 @@
-"""`make doctor`: one line per prerequisite of the tools and tests, and what to do when one is missing.
+"""`make doctor` / `sparkeks doctor`: one line per prerequisite, and what to do when one is missing.
 
-Standard library only: it must run before the virtualenv exists (`python3 -m sparkeks.doctor`).
+The project is found as `plan` finds it (`--project-dir DIR`, else the nearest spark-on-eks Pulumi.yaml from
+the working directory upward) and every path is checked in it. A checkout (a project carrying the code) gets
+the prerequisites of its tools and tests; a project without the code (one a user keeps beside the installed
+package) gets what deploying it needs. Standard library only: it must run before the virtualenv exists
+(`python3 -m sparkeks.doctor`).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shutil
@@ -124,9 +129,15 @@ def check_path(name: str, path: Path, purpose: str, fix: str) -> Check:
     return Check(name, True, str(path)) if path.exists() else Check(name, False, f"{path} not found; {purpose}: {fix}")
 
 
-def checks(project: Path) -> list[Check]:
+def is_checkout(project: Path) -> bool:
+    """A project carrying its own code (the launcher runs that code, sparkeks/launcher.py)."""
+    return (project / "sparkeks" / "__init__.py").is_file()
+
+
+def checkout_checks(project: Path) -> list[Check]:
     schemas = Path(os.environ.get("SPARK_EKS_SCHEMAS", project.parent / "shared" / "schemas"))
     return [
+        Check("project", True, f"{project} (a checkout: the prerequisites of its tools and tests)"),
         check_python(),
         check_path("virtualenv", project / ".venv" / ".installed", "the pinned dependencies", "run `make venv`"),
         check_java(),
@@ -142,12 +153,39 @@ def checks(project: Path) -> list[Check]:
     ]
 
 
-def main() -> int:
-    project = Path.cwd()
+def project_checks(project: Path) -> list[Check]:
+    return [
+        Check("project", True, f"{project} (no code in it: what deploying it needs)"),
+        check_python(),
+        check_tool("pulumi", "`pulumi up` runs this project's program (https://www.pulumi.com/docs/install/)", required=True),
+        check_tool("aws", "the cluster's kubeconfig calls `aws eks get-token` (https://aws.amazon.com/cli/)", required=True),
+    ]
+
+
+def checks(project: Path) -> list[Check]:
+    return checkout_checks(project) if is_checkout(project) else project_checks(project)
+
+
+def run(project: Path) -> int:
+    """Print one line per check of `project`; 1 when a required one fails."""
     results = checks(project)
     for result in results:
         print(result.line())
     return 0 if all(r.ok or not r.required for r in results) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    from sparkeks.project import ProjectNotFound, find_project
+
+    parser = argparse.ArgumentParser(prog="sparkeks doctor", description=__doc__.splitlines()[0])
+    parser.add_argument("--project-dir", "--project", dest="project", metavar="DIR", help="the project (default: the nearest one upward)")
+    args = parser.parse_args(argv)
+    try:
+        project = find_project(args.project)
+    except ProjectNotFound as err:
+        print(f"sparkeks doctor: {err}", file=sys.stderr)
+        return 2
+    return run(project)
 
 
 if __name__ == "__main__":

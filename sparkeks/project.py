@@ -14,17 +14,19 @@ program in the project directory).
 from __future__ import annotations
 
 import os
+import re
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-import yaml
-
 from sparkeks.deployed import CHARTS, DATA
 
 if TYPE_CHECKING:
     from sparkeks.config.model import StackConfig
+
+# The Pulumi project this program is (Pulumi.yaml's name; the prefix of its config keys).
+PROJECT = "spark-on-eks"
 
 # The charts whose static base values the project holds (helm-values/<chart>.yaml, merged in code).
 HELM_CHARTS = tuple(sorted(CHARTS))
@@ -47,8 +49,18 @@ class ProjectFileMissing(Exception):
 
 def _project_name(pulumi_yaml: Path) -> str | None:
     try:
-        document = yaml.safe_load(pulumi_yaml.read_text())
-    except (OSError, yaml.YAMLError):
+        text = pulumi_yaml.read_text()
+    except OSError:
+        return None
+    try:
+        import yaml
+    except ModuleNotFoundError:
+        # Standard library only (the doctor runs before the virtualenv exists): Pulumi.yaml's top-level name.
+        found = re.search(r"""^name:[ \t]*(["']?)([^"'#\s]+)\1[ \t]*(?:#.*)?$""", text, re.M)
+        return found[2] if found else None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError:
         return None
     return document.get("name") if isinstance(document, dict) else None
 
@@ -56,8 +68,6 @@ def _project_name(pulumi_yaml: Path) -> str | None:
 def find_project(explicit: str | Path | None = None, start: Path | None = None) -> Path:
     """The project directory: `explicit` when given (it must hold our Pulumi.yaml), else the nearest
     directory from `start` (default: the current directory) upward that holds one."""
-    from sparkeks.config.base import PROJECT  # here: modules that only read project files need no pydantic
-
     if explicit is not None:
         directory = Path(explicit).expanduser().resolve()
         pulumi_yaml = directory / "Pulumi.yaml"

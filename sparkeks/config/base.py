@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-PROJECT = "spark-on-eks"
+from sparkeks.project import PROJECT  # noqa: F401 - the project name (Pulumi.yaml), defined where projects are found
 
 _PRIVATE_RANGES = tuple(
     ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
