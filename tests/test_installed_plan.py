@@ -91,3 +91,65 @@ def test_a_missing_project_file_is_one_line(installed, tmp_path):
     run = installed_cli(installed, tmp_path, "plan", "prod", "--project-dir", str(project), "--out", str(tmp_path / "out"), "-q")
     assert (run.returncode, run.stdout) == (2, "")
     assert run.stderr == f"helm-values/yunikorn.yaml: not found in project dir {project} (expected beside Pulumi.yaml)\n"
+
+
+# What `sparkeks init` writes: the checkout's own files (no code: the program imports it from the package).
+INIT_FILES = sorted(
+    [
+        "Pulumi.yaml",
+        "__main__.py",
+        "stacks/Pulumi.dev.yaml",
+        *(p.relative_to(PROJECT_ROOT).as_posix() for folder in ("helm-values", "dashboards", "images") for p in (PROJECT_ROOT / folder).rglob("*") if p.is_file()),
+    ]
+)
+
+
+def test_the_wheel_ships_the_checkouts_project_files_byte_for_byte(installed):
+    from sparkeks.project import PROGRAM_FILES
+
+    shipped = installed / "sparkeks" / "project_template"
+    assert sorted(_files(shipped)) == INIT_FILES
+    assert [name for name, data in _files(shipped).items() if data != (PROJECT_ROOT / name).read_bytes()] == []
+    assert [f for f in PROGRAM_FILES if not (shipped / f).exists()] == []
+
+
+def test_init_then_plan_dev_is_the_checkouts_dev(installed, dev, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    init = installed_cli(installed, elsewhere, "init", "team-platform")
+    assert init.returncode == 0, init.stderr
+    project = elsewhere / "team-platform"
+    assert init.stdout.splitlines()[0] == f"wrote {len(INIT_FILES)} files to {project}"
+    assert sorted(_files(project)) == INIT_FILES  # no components/ or sparkeks/: the program imports them from the package
+    out = tmp_path / "init-plan"
+    run = installed_cli(installed, project, "plan", "dev", "--out", str(out), "-q")
+    assert run.returncode == 0, run.stderr
+    expected = tmp_path / "checkout-plan"
+    write_plan(dev.plan, expected)
+    assert _files(out).keys() == _files(expected).keys()
+    assert [name for name, data in _files(out).items() if data != _files(expected)[name]] == []
+
+
+def test_init_never_overwrites_a_file(tmp_path, capsys):
+    from sparkeks.cli import main
+
+    project = tmp_path / "project"
+    (project / "helm-values").mkdir(parents=True)
+    (project / "helm-values" / "loki.yaml").write_text("mine\n")
+    assert main(["init", str(project)]) == 2
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == (
+        "",
+        f"sparkeks init: {project}: already holds helm-values/loki.yaml; init never overwrites a file: "
+        "name a new or empty directory\n",
+    )
+    assert sorted(_files(project)) == ["helm-values/loki.yaml"] and (project / "helm-values" / "loki.yaml").read_text() == "mine\n"
+
+
+def test_init_from_the_checkout_writes_its_files(tmp_path, capsys):
+    from sparkeks.cli import main
+
+    assert main(["init", str(tmp_path / "project")]) == 0, capsys.readouterr().err
+    written = _files(tmp_path / "project")
+    assert sorted(written) == INIT_FILES
+    assert [name for name, data in written.items() if data != (PROJECT_ROOT / name).read_bytes()] == []
