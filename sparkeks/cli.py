@@ -196,6 +196,19 @@ def _prices_refresh(args: argparse.Namespace) -> int:
     return run(args.region, args.out)
 
 
+def _init(args: argparse.Namespace) -> int:
+    from sparkeks.init_project import InitError, init_project, next_steps
+
+    directory = Path(args.directory).absolute()
+    try:
+        written = init_project(directory)
+    except InitError as err:
+        raise CliError(str(err)) from None
+    print(f"wrote {len(written)} files to {directory}")
+    print(*next_steps(directory), sep="\n")
+    return 0
+
+
 def _doctor(args: argparse.Namespace) -> int:
     from sparkeks.doctor import run
 
@@ -360,6 +373,17 @@ def build_parser(prog: str = "sparkeks") -> argparse.ArgumentParser:
         description="Print every stack config key with its type, default and meaning, as the README shows it.",
     )
     ref.set_defaults(func=_config_reference)
+
+    init = commands.add_parser(
+        "init",
+        help="start a project in DIR (Pulumi.yaml, the program, Helm values, dashboards, images, a dev stack)",
+        description="Write a new project into DIR: Pulumi.yaml, the program (__main__.py), helm-values/, dashboards/, "
+        "images/ (the Spark image definition and pins) and stacks/Pulumi.dev.yaml as an example, the files of the checkout "
+        "this package was built from. The code stays in the package. Refuses a directory already holding any of them "
+        "(exit 2, nothing written).",
+    )
+    init.add_argument("directory", metavar="DIR", help="the new project's directory (created when missing)")
+    init.set_defaults(func=_init)
 
     doctor = commands.add_parser(
         "doctor",
