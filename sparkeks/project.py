@@ -151,7 +151,7 @@ def check_program_files(config: StackConfig) -> None:
 def helm_values(chart: str) -> dict[str, Any]:
     """The static base values of `helm-values/<chart>.yaml` in the current project (shared: copy to change)."""
     if chart not in HELM_CHARTS:
-        raise ValueError(f"{chart}: no base values file for this chart; known: {', '.join(HELM_CHARTS)} (add it to HELM_CHARTS)")
+        raise ValueError(f"{chart}: no base values file for this chart; known: {', '.join(HELM_CHARTS)} (add it to CHARTS in sparkeks/deployed.py)")
     return _helm_values_at(current_project(), chart)
 
 
