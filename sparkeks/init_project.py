@@ -68,13 +68,12 @@ def init_project(directory: Path) -> list[str]:
 
 def next_steps(directory: Path) -> list[str]:
     try:
-        requirement = f"'{DIST}=={metadata.version(DIST)}'"
+        package = f"'{DIST}=={metadata.version(DIST)}' (from the index or wheel this command came from)"
     except metadata.PackageNotFoundError:
-        requirement = "the spark-on-eks checkout (pip install /path/to/checkout)"
+        package = str(Path(__file__).resolve().parents[1])  # running from a checkout: install that one
     return [
         f"preview offline: cd {directory} && sparkeks plan dev",
-        f"before pulumi up: python -m venv {directory}/.venv && {directory}/.venv/bin/pip install {requirement} "
-        "(the package the program imports, from the index or wheel this command came from)",
+        f"before pulumi up: python -m venv {directory}/.venv && {directory}/.venv/bin/pip install {package}",
         "then edit stacks/Pulumi.dev.yaml (aws:allowedAccountIds, the teams' S3 locations, cluster.publicAccessCidrs), "
         "`pulumi stack init dev` and `pulumi config set --secret spark-on-eks:grafanaAdminPassword`",
     ]

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,9 @@ def test_init_then_plan_dev_is_the_checkouts_dev(installed, dev, tmp_path):
     assert init.returncode == 0, init.stderr
     project = elsewhere / "team-platform"
     assert init.stdout.splitlines()[0] == f"wrote {len(INIT_FILES)} files to {project}"
+    # The project's virtualenv gets the very package that wrote it.
+    version = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert f"{project}/.venv/bin/pip install 'spark-on-eks=={version}' (from the index or wheel this command came from)" in init.stdout
     assert sorted(_files(project)) == INIT_FILES  # no components/ or sparkeks/: the program imports them from the package
     out = tmp_path / "init-plan"
     run = installed_cli(installed, project, "plan", "dev", "--out", str(out), "-q")
