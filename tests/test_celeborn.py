@@ -8,6 +8,7 @@ import copy
 import dataclasses
 import hashlib
 import io
+import json
 import subprocess
 import sys
 import tarfile
@@ -445,7 +446,7 @@ def _archive(chart_version: str = "0.1.0", app_version: str = "0.7.0") -> bytes:
 
 
 def test_the_chart_is_unpacked_only_from_an_archive_matching_its_published_sha512(tmp_path):
-    from tools.celeborn_chart import ChartError, published_sha512, unpack_chart
+    from sparkeks.celeborn_chart import ChartError, published_sha512, unpack_chart
 
     archive = _archive()
     digest = hashlib.sha512(archive).hexdigest()
@@ -533,8 +534,32 @@ def test_pulumi_up_of_a_celeborn_stack_without_the_chart_stops_with_one_line(tmp
     assert (run.exit_code, run.register_calls) == (1, 1)
     chart = f"{versions.CELEBORN_CHART_DIR}/Chart.yaml"
     assert run.engine["errors"] == [
-        f"{chart}: not found in project dir {project.resolve()} (the pinned Celeborn chart: run `make celeborn-chart` in the project)"
+        f"{chart}: not found in project dir {project.resolve()} "
+        "(the pinned Celeborn chart: run `make celeborn-chart`, or `sparkeks celeborn-chart` in a project without the Makefile)"
     ]
+
+
+def test_the_chart_command_unpacks_into_the_project_pulumi_up_reads(tmp_path, capsys):
+    """`sparkeks celeborn-chart --project-dir` (what `make celeborn-chart` runs) writes where the deployment check
+    and the release look: with it, pulumi up of the Celeborn stack goes past the check and deploys the release."""
+    sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+    from up_run import run_up
+
+    from sparkeks.cli import main
+
+    project = make_project(tmp_path / "project", {"prod": with_overrides(stack_config("prod"), spark=CELEBORN_SHUFFLE)})
+    archive = _archive()
+    (tmp_path / "celeborn.tgz").write_bytes(archive)
+    (tmp_path / "celeborn.tgz.sha512").write_text(f"{hashlib.sha512(archive).hexdigest()}  apache-celeborn-0.7.0-source.tgz\n")
+    args = ["--archive", str(tmp_path / "celeborn.tgz"), "--sha512", str(tmp_path / "celeborn.tgz.sha512")]
+    assert main(["celeborn-chart", "--project-dir", str(project), *args]) == 0, capsys.readouterr().err
+    assert capsys.readouterr().out == f"Celeborn chart 0.1.0 (Celeborn 0.7.0) in {project.resolve() / versions.CELEBORN_CHART_DIR}\n"
+    assert (project / versions.CELEBORN_CHART_DIR / "Chart.yaml").is_file()
+    record = tmp_path / "registered.json"
+    run = run_up(project, "prod", record=record)
+    assert run.exit_code == 0, run.failure()
+    [release] = [r for r in json.loads(record.read_text()) if r["type"] == HELM_RELEASE and r["inputs"]["name"] == "celeborn"]
+    assert release["inputs"]["chart"] == versions.CELEBORN_CHART_DIR
 
 
 def test_the_celeborn_release_reads_the_chart_from_the_project(celeborn, tmp_path):
