@@ -67,7 +67,7 @@ versions: venv ## pinned versions with end of life and advisories; exit 1 when a
 	$(PY) -m sparkeks versions --check
 
 celeborn-chart: venv ## unpack the pinned Celeborn chart (from Apache's release archive, SHA-512 checked) for pulumi up
-	$(PY) tools/celeborn_chart.py
+	$(PY) -m sparkeks celeborn-chart
 
 reference: venv ## print the stack config reference table
 	$(PY) -m sparkeks config-reference

@@ -374,6 +374,10 @@ def build_parser(prog: str = "sparkeks") -> argparse.ArgumentParser:
     )
     ref.set_defaults(func=_config_reference)
 
+    from sparkeks.celeborn_chart import register as register_celeborn_chart
+
+    register_celeborn_chart(commands, project)
+
     init = commands.add_parser(
         "init",
         help="start a project in DIR (Pulumi.yaml, the program, Helm values, dashboards, images, a dev stack)",

@@ -85,4 +85,7 @@ def program_files(config: StackConfig) -> list[str]:
 def deployment_files(config: StackConfig) -> dict[str, str]:
     """Files in the project that a provider, not the program, reads when this stack is deployed (the offline
     plan needs none of them) -> how to produce each."""
-    return {_celeborn_chart(): "the pinned Celeborn chart: run `make celeborn-chart` in the project"} if celeborn(config) else {}
+    if not celeborn(config):
+        return {}
+    how = "the pinned Celeborn chart: run `make celeborn-chart`, or `sparkeks celeborn-chart` in a project without the Makefile"
+    return {_celeborn_chart(): how}

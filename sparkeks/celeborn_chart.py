@@ -1,11 +1,13 @@
-"""Unpack the pinned Apache Celeborn Helm chart for `pulumi up` (stacks with `spark.shuffle.service: celeborn`).
+"""Unpack the pinned Apache Celeborn Helm chart into the project, for `pulumi up` of stacks with
+`spark.shuffle.service: celeborn` (`make celeborn-chart` in a checkout, `sparkeks celeborn-chart` anywhere).
 
 Celeborn publishes no Helm repository: the chart ships inside the release's source archive. This fetches the
 archive from the Apache archive, checks it against the SHA-512 Apache publishes beside it, and unpacks
-`charts/celeborn` to `sparkeks.versions.CELEBORN_CHART_DIR`, refusing a chart whose version is not the pin.
+`charts/celeborn` to `sparkeks.versions.CELEBORN_CHART_DIR` in the project (the path the Celeborn release
+names, relative to the project where Pulumi runs), refusing a chart whose version is not the pin.
 
-    python tools/celeborn_chart.py            # or: make celeborn-chart
-    python tools/celeborn_chart.py --archive apache-celeborn-0.7.0-source.tgz --sha512 <file>   # offline copy
+    sparkeks celeborn-chart [--project-dir DIR]
+    sparkeks celeborn-chart --archive apache-celeborn-0.7.0-source.tgz --sha512 <file>   # an offline copy
 """
 
 from __future__ import annotations
@@ -16,14 +18,9 @@ import io
 import re
 import shutil
 import sys
-import tarfile
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from sparkeks import versions  # noqa: E402
+from sparkeks import versions
 
 CHART_PREFIX = "charts/celeborn/"
 
@@ -46,6 +43,8 @@ def unpack_chart(archive: bytes, expected_sha512: str, target: Path) -> Path:
     actual = hashlib.sha512(archive).hexdigest()
     if actual != expected_sha512:
         raise ChartError(f"archive SHA-512 {actual[:16]}... does not match the published {expected_sha512[:16]}...")
+    import tarfile  # here: the CLI registers this command on every run
+
     staging = target.with_name(target.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     found = False
@@ -82,27 +81,36 @@ def unpack_chart(archive: bytes, expected_sha512: str, target: Path) -> Path:
 
 
 def _read(url: str) -> bytes:
+    import urllib.request
+
     with urllib.request.urlopen(url, timeout=120) as response:  # noqa: S310 - a fixed https URL
         return response.read()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--archive", type=Path, help="a local copy of the release's source archive")
-    parser.add_argument("--sha512", type=Path, help="the .sha512 file published beside it")
-    args = parser.parse_args(argv)
+def _chart(args: argparse.Namespace) -> int:
+    from sparkeks.cli import project_dir
+
     url = versions.CELEBORN_RELEASE_URL
     name = url.rsplit("/", 1)[-1]
+    target = project_dir(args) / versions.CELEBORN_CHART_DIR
     try:
         archive = args.archive.read_bytes() if args.archive else _read(url)
         checksum = args.sha512.read_text() if args.sha512 else _read(f"{url}.sha512").decode()
-        target = unpack_chart(archive, published_sha512(checksum, name), ROOT / versions.CELEBORN_CHART_DIR)
+        unpack_chart(archive, published_sha512(checksum, name), target)
     except (ChartError, OSError) as err:
-        print(f"celeborn chart: {err}", file=sys.stderr)
+        print(f"sparkeks celeborn-chart: {err}", file=sys.stderr)
         return 2
-    print(f"Celeborn chart {versions.CELEBORN_CHART_VERSION} (Celeborn {versions.CELEBORN_VERSION}) in {target.relative_to(ROOT)}")
+    print(f"Celeborn chart {versions.CELEBORN_CHART_VERSION} (Celeborn {versions.CELEBORN_VERSION}) in {target}")
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def register(commands: argparse._SubParsersAction, project: argparse.ArgumentParser) -> None:
+    chart = commands.add_parser(
+        "celeborn-chart",
+        parents=[project],
+        help="unpack the pinned Celeborn chart into the project (pulumi up of a stack with Celeborn needs it)",
+        description=__doc__.splitlines()[0] + " Fetches Apache's release archive and its published SHA-512 unless given both.",
+    )
+    chart.add_argument("--archive", type=Path, metavar="FILE", help="a local copy of the release's source archive")
+    chart.add_argument("--sha512", type=Path, metavar="FILE", help="the .sha512 file published beside it")
+    chart.set_defaults(func=_chart)
