@@ -241,3 +241,39 @@ def test_a_job_on_the_standby_is_warned_against_its_scaled_quota(standby_project
     config = load_stack("prod-dr", standby_project)
     job = render_job(spec, label="job.yaml", config=config, account_id="111122223333")
     assert any("team ml-platform's max (its ResourceQuota) is 240 CPUs" in w for w in job.warnings), job.warnings
+
+
+def test_a_small_standbys_queues_round_up_to_whole_vcpus_and_gib_never_zero():
+    """4 cpu x 0.1 is 0.4: floored it was a guaranteed vcore of 0, which YuniKorn reads as an explicit zero
+    (every pod of the team over its guarantee, so always a preemption victim), and 16Gi x 0.1 was 1638Mi.
+    YuniKorn's queue quantities are whole numbers (vcore in cores or millicores, memory in bytes with an SI
+    suffix): the standby rounds each share up to whole vCPUs and GiB, as its NodePool limits do."""
+    from components.spark.values import yunikorn_queues
+
+    team = {"name": "etl", "guaranteed": {"cpu": 4, "memory": "16Gi"}, "max": {"cpu": 8, "memory": "18Gi"}}
+    org = {"name": "data", "guaranteed": {"cpu": 6, "memory": "20Gi"}, "max": {"cpu": 9, "memory": "30Gi"}}
+    tree = queue_tree(_load(0.1, [{**team, "org": "data"}], orgs=[org]))
+    root = yunikorn_queues(tree, preemption_delay="2m")["partitions"][0]["queues"][0]
+    [data] = root["queues"]
+    assert data["resources"] == {"guaranteed": {"vcore": "1", "memory": "2Gi"}, "max": {"vcore": "1", "memory": "3Gi"}}
+    assert data["queues"][0]["resources"] == {"guaranteed": {"vcore": "1", "memory": "2Gi"}, "max": {"vcore": "1", "memory": "2Gi"}}
+    # Exact shares stay exact: 100 cpu, 300Gi x 0.29 is 29 cpu, 87Gi; 7 cpu, 3Gi x 0.29 is 2.03 cpu, 0.87Gi: 3 cpu, 1Gi.
+    tree = queue_tree(_load(0.29, [ETL, BI]))
+    assert (tree.team("etl").guaranteed, tree.team("bi").max) == (Amount(29, 87 * GIB), Amount(3, GIB))
+
+
+def test_a_standby_whose_rounded_up_guarantees_over_commit_its_pools_is_refused():
+    """4 x 45 cpu guaranteed on a 200 cpu driver pool: at 0.05 the pool is 10 cpu and each guarantee (2.25)
+    rounds up to 3, 12 together. YuniKorn refuses a queues.yaml whose children promise more than their
+    parent, and a pool cannot give back more than it holds: the line says what the standby would deploy."""
+    names = ("etl", "bi", "ml", "ops")
+    teams = [{"name": name, "pools": ["driver"], "guaranteed": {"cpu": 45, "memory": "10Gi"}} for name in names]
+    shares = ", ".join(f'"{n}": {{"cpu": 45, "memory": "10Gi"}}' for n in sorted(names))
+    assert _problems(0.05, teams, times=2) == [
+        f"stacks/Pulumi.s.yaml: spark-on-eks:teams: {{{shares}}}: over-committed on this standby (dr.capacityScale 0.05, each "
+        "share rounded up to whole vCPUs and GiB): teams etl (3 cpu, 1Gi), bi (3 cpu, 1Gi), ml (3 cpu, 1Gi), ops (3 cpu, 1Gi) are "
+        "guaranteed 12 cpu, 4Gi together, more than the pools driver hold (10 cpu, 40Gi: karpenter.pools.*.limits); raise "
+        "dr.capacityScale"
+    ]
+    # At 0.1 the same teams fit: 4 x 5 cpu of 20.
+    assert queue_tree(_load(0.1, teams, times=2)).team("etl").guaranteed == Amount(5, GIB)
