@@ -1,11 +1,13 @@
 """What a DR stack on standby deploys: its stack file's Spark capacity times `dr.capacityScale`.
 
 The file holds the primary's figures (pool limits, guarantees, maxima), so failover is one value
-(`capacityScale: 1`) and no team is edited. On standby the NodePool limits round up to whole vCPUs and
-GiB; queue guarantees and maxima round down. Rounding down is monotone and a sum of rounded-down parts
-never exceeds the rounded-down whole, so every rule the file's queues meet at scale 1 (guaranteed <= max
-<= what the pools hold, children within their parent, no over-commit) still holds on the standby. A max
-keeps at least one vCPU and one GiB (each scaled pool holds that much), so no team is shut out entirely.
+(`capacityScale: 1`) and no team is edited. On standby every amount rounds up to whole vCPUs and GiB: the
+NodePool limits, and the queue guarantees and maxima, which YuniKorn reads as whole quantities (vcore in
+cores or millicores, memory in bytes with an SI suffix). Rounding down made a small share 0 (4 vCPUs x 0.1):
+an explicit zero that YuniKorn honours, so the team was over its guarantee with its first pod and always
+a preemption victim, or a max no pod fits. Rounding up is monotone, so guaranteed <= max <= what the pools
+hold and children's maxima within their parent still hold on the standby; sums are not (1.5 + 1.5 rounds
+to 4, 3 to 3), so `sparkeks.teams.queues` checks the scaled guarantees against their parents and pools.
 The arithmetic is decimal: 0.29 of 100 is 29 (the float product, 28.999999999999996, rounds down to 28).
 """
 
@@ -30,17 +32,10 @@ def pool_limits(cpu: int, memory_mib: float, scale: float) -> tuple[int, int]:
     return max(1, math.ceil(cpu * share)), max(1, math.ceil(Fraction(memory_mib) * share / GIB_MIB)) * GIB_MIB
 
 
-def guaranteed_share(cpu: int, memory_mib: int, scale: float) -> tuple[int, int]:
-    """(vCPUs, MiB) of a scaled guarantee: never more than the scaled pools can give back."""
+def queue_share(cpu: int, memory_mib: int, scale: float) -> tuple[int, int]:
+    """(vCPUs, MiB) of a scaled queue guarantee or max: rounded up to whole vCPUs and GiB, so a share the
+    primary has is at least one of each on the standby."""
     if scale == 1.0:
         return cpu, memory_mib
     share = _exact(scale)
-    return math.floor(cpu * share), math.floor(memory_mib * share)
-
-
-def max_share(cpu: int, memory_mib: int, scale: float) -> tuple[int, int]:
-    """(vCPUs, MiB) of a scaled max: rounded down, but at least one vCPU and one GiB."""
-    if scale == 1.0:
-        return cpu, memory_mib
-    scaled_cpu, scaled_mib = guaranteed_share(cpu, memory_mib, scale)
-    return max(1, scaled_cpu), max(GIB_MIB, scaled_mib)
+    return math.ceil(cpu * share), math.ceil(Fraction(memory_mib) * share / GIB_MIB) * GIB_MIB

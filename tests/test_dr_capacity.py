@@ -2,7 +2,7 @@
 
 `dr init prod` writes prod's pools and teams into the DR stack file and sets capacityScale 0.1: the
 NodePools render a tenth of prod's limits, so YuniKorn's queues and the teams' ResourceQuotas must promise a
-tenth too (guarantees and maxima rounded down, pools rounded up), and failover (capacityScale 1) must give
+tenth too (guarantees, maxima and pools rounded up to whole vCPUs and GiB), and failover (capacityScale 1) must give
 back exactly the file's queues without editing a team.
 """
 
@@ -71,7 +71,7 @@ def test_the_standby_renders_a_tenth_of_prods_pools(standby):
     assert limits["spark-executor-nvme"] == {"cpu": "100", "memory": "400Gi"}
 
 
-def test_the_standbys_queues_promise_a_tenth_of_prods_rounded_down(standby):
+def test_the_standbys_queues_promise_a_tenth_of_prods(standby):
     assert _queues(standby) == {
         # The organisation's max defaults to the standby's whole Spark capacity: 52 + 400 + 100 cpu, 205 + 1600 + 400Gi.
         "data": {"guaranteed": {"vcore": "240", "memory": "960Gi"}, "max": {"vcore": "552", "memory": "2205Gi"}},
@@ -133,7 +133,7 @@ ETL = {"name": "etl", "guaranteed": {"cpu": 100, "memory": "300Gi"}}
 BI = {"name": "bi", "max": {"cpu": 7, "memory": "3Gi"}}
 
 
-def test_scaled_amounts_are_exact_decimal_shares_pools_up_queues_down():
+def test_scaled_amounts_are_exact_decimal_shares_rounded_up():
     """0.29 of 100 is 29, not 28 as the float product 28.999999999999996 would round down."""
     tree = queue_tree(_load(0.29, [ETL, BI]))
     assert tree.pool_capacity == {"driver": Amount(29, 116 * GIB), "executor": Amount(290, 1160 * GIB), "executorNvme": Amount(29, 116 * GIB)}
@@ -143,8 +143,8 @@ def test_scaled_amounts_are_exact_decimal_shares_pools_up_queues_down():
 
 
 def test_a_scaled_max_keeps_at_least_one_vcpu_and_one_gib():
-    """7 cpu, 3Gi x 0.29 is 2.03 cpu, 890.88Mi: 2 cpu and 1Gi (a team is never shut out of its standby)."""
-    assert queue_tree(_load(0.29, [ETL, BI])).team("bi").max == Amount(2, GIB)
+    """7 cpu, 3Gi x 0.29 is 2.03 cpu, 890.88Mi: 3 cpu and 1Gi, rounded up (a team is never shut out of its standby)."""
+    assert queue_tree(_load(0.29, [ETL, BI])).team("bi").max == Amount(3, GIB)
     assert queue_tree(_load(0.01, [BI], times=10)).team("bi").max == Amount(1, GIB)
 
 
@@ -180,9 +180,9 @@ def test_a_container_limit_above_the_standbys_team_max_is_refused_naming_the_sca
     team = {"name": "ml", "max": {"cpu": 100, "memory": "400Gi"}, "limits": {"maxCpu": 32, "maxMemory": "64Gi"}}
     assert _problems(0.1, [team], times=10) == [
         "stacks/Pulumi.s.yaml: spark-on-eks:teams[0].limits.maxCpu: 32: is larger than the team's max cpu 10 on this standby "
-        "(max.cpu 100 x dr.capacityScale 0.1, rounded down): no pod of that size is admitted; lower limits.maxCpu to 10 or raise dr.capacityScale",
+        "(max.cpu 100 x dr.capacityScale 0.1, rounded up): no pod of that size is admitted; lower limits.maxCpu to 10 or raise dr.capacityScale",
         "stacks/Pulumi.s.yaml: spark-on-eks:teams[0].limits.maxMemory: \"64Gi\": is larger than the team's max memory 40Gi on this standby "
-        "(max.memory 400Gi x dr.capacityScale 0.1, rounded down): no pod of that size is admitted; lower limits.maxMemory to 40Gi or raise dr.capacityScale",
+        "(max.memory 400Gi x dr.capacityScale 0.1, rounded up): no pod of that size is admitted; lower limits.maxMemory to 40Gi or raise dr.capacityScale",
     ]
     # Promoted, the same team is fine.
     assert queue_tree(_load(1, [team], times=10)).team("ml").max == Amount(100, 400 * GIB)
@@ -205,7 +205,7 @@ def test_teams_report_of_a_standby_shows_what_it_deploys_and_says_so(standby_pro
     assert lines[2] == (
         "Scheduler: YuniKorn: elastic queues; a team below its guaranteed share gets it back by preemption after 2m. "
         "Spark capacity: 552 cpu, 2205Gi (driver 52 cpu, 205Gi; executor 400 cpu, 1600Gi; executorNvme 100 cpu, 400Gi). "
-        "DR standby: pools and queues at dr.capacityScale 0.1 of this stack file's (pools rounded up, queues down); "
+        "DR standby: pools and queues at dr.capacityScale 0.1 of this stack file's, rounded up to whole vCPUs and GiB; "
         "failover (capacityScale 1) deploys the file's own."
     )
     assert "| `root.ml-platform` | 120 cpu, 480Gi (22% cpu, 22% memory) | 240 cpu, 960Gi | 240 cpu, 960Gi | driver, executor |" in lines
@@ -263,17 +263,15 @@ def test_a_small_standbys_queues_round_up_to_whole_vcpus_and_gib_never_zero():
 
 
 def test_a_standby_whose_rounded_up_guarantees_over_commit_its_pools_is_refused():
-    """4 x 45 cpu guaranteed on a 200 cpu driver pool: at 0.05 the pool is 10 cpu and each guarantee (2.25)
-    rounds up to 3, 12 together. YuniKorn refuses a queues.yaml whose children promise more than their
+    """3 x 62 cpu guaranteed on a 200 cpu driver pool: at 0.05 the pool is 10 cpu and each guarantee (3.1)
+    rounds up to 4, 12 together. YuniKorn refuses a queues.yaml whose children promise more than their
     parent, and a pool cannot give back more than it holds: the line says what the standby would deploy."""
-    names = ("etl", "bi", "ml", "ops")
-    teams = [{"name": name, "pools": ["driver"], "guaranteed": {"cpu": 45, "memory": "10Gi"}} for name in names]
-    shares = ", ".join(f'"{n}": {{"cpu": 45, "memory": "10Gi"}}' for n in sorted(names))
+    teams = [{"name": name, "pools": ["driver"], "guaranteed": {"cpu": 62, "memory": "10Gi"}} for name in ("etl", "bi", "ml")]
     assert _problems(0.05, teams, times=2) == [
-        f"stacks/Pulumi.s.yaml: spark-on-eks:teams: {{{shares}}}: over-committed on this standby (dr.capacityScale 0.05, each "
-        "share rounded up to whole vCPUs and GiB): teams etl (3 cpu, 1Gi), bi (3 cpu, 1Gi), ml (3 cpu, 1Gi), ops (3 cpu, 1Gi) are "
-        "guaranteed 12 cpu, 4Gi together, more than the pools driver hold (10 cpu, 40Gi: karpenter.pools.*.limits); raise "
-        "dr.capacityScale"
+        'stacks/Pulumi.s.yaml: spark-on-eks:teams: {"bi": {"cpu": 62, "memory": "10Gi"}, "etl": {"cpu": 62, "memory": "10Gi"}, '
+        '"ml": {"cpu": 62, "memory": "10Gi"}}: over-committed on this standby (dr.capacityScale 0.05, each share rounded up to '
+        "whole vCPUs and GiB): teams etl (4 cpu, 1Gi), bi (4 cpu, 1Gi), ml (4 cpu, 1Gi) are guaranteed 12 cpu, 3Gi together, "
+        "more than the pools driver hold (10 cpu, 40Gi: karpenter.pools.*.limits); raise dr.capacityScale"
     ]
-    # At 0.1 the same teams fit: 4 x 5 cpu of 20.
-    assert queue_tree(_load(0.1, teams, times=2)).team("etl").guaranteed == Amount(5, GIB)
+    # At 0.2 the same teams fit: 3 x 13 cpu of 40.
+    assert queue_tree(_load(0.2, teams, times=2)).team("etl").guaranteed == Amount(13, 2 * GIB)

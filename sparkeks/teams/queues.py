@@ -133,12 +133,12 @@ def _pool_capacity(config: StackConfig, scale: float) -> dict[str, Amount]:
     return {key: Amount(*effective_limits(config.karpenter.pools.pool(key).limits, scale)) for key in POOLS}
 
 
-def _scaled(share: Any, scale: float, *, is_max: bool) -> Amount | None:
-    from sparkeks.standby import guaranteed_share, max_share
+def _scaled(share: Any, scale: float) -> Amount | None:
+    from sparkeks.standby import queue_share
 
     if share is None:
         return None
-    return Amount(*(max_share if is_max else guaranteed_share)(share.cpu, share.memory_mib, scale))
+    return Amount(*queue_share(share.cpu, share.memory_mib, scale))
 
 
 def queue_tree(config: StackConfig, *, scale: float | None = None) -> QueueTree:
@@ -148,10 +148,10 @@ def queue_tree(config: StackConfig, *, scale: float | None = None) -> QueueTree:
     scale = config.capacity_scale if scale is None else scale
     pools = _pool_capacity(config, scale)
     whole = total(list(pools.values()))
-    org_max = {o.name: _scaled(o.max, scale, is_max=True) or whole for o in config.orgs}
+    org_max = {o.name: _scaled(o.max, scale) or whole for o in config.orgs}
     teams = []
     for index, team in enumerate(config.teams):
-        explicit = _scaled(team.max, scale, is_max=True)
+        explicit = _scaled(team.max, scale)
         reachable = total([pools[p] for p in POOLS if p in team.pools])
         if team.org in org_max:
             reachable = reachable.min(org_max[team.org])
@@ -161,7 +161,7 @@ def queue_tree(config: StackConfig, *, scale: float | None = None) -> QueueTree:
                 index=index,
                 org=team.org,
                 pools=tuple(team.pools),
-                guaranteed=_scaled(team.guaranteed, scale, is_max=False),
+                guaranteed=_scaled(team.guaranteed, scale),
                 max=explicit or reachable,
                 max_is_default=explicit is None,
             )
@@ -170,7 +170,7 @@ def queue_tree(config: StackConfig, *, scale: float | None = None) -> QueueTree:
         OrgQueue(
             name=o.name,
             index=index,
-            guaranteed=_scaled(o.guaranteed, scale, is_max=False),
+            guaranteed=_scaled(o.guaranteed, scale),
             max=org_max[o.name],
             max_is_default=o.max is None,
             teams=tuple(t for t in teams if t.org == o.name),
@@ -215,7 +215,27 @@ def queue_problems(config: StackConfig) -> list[QueueProblem]:
     if problems:
         note = f"; checked at failover size (dr.capacityScale 1): the standby deploys these queues x {scale:g}"
         return [QueueProblem(p.key, p.value, p.reason + note) for p in problems]
-    return _standby_limit_problems(config)
+    return _standby_overcommit(config) + _standby_limit_problems(config)
+
+
+def _standby_overcommit(config: StackConfig) -> list[QueueProblem]:
+    """Guarantees each rounded up may together exceed their rounded-up parent or pools (1.5 + 1.5 is 4 of 3),
+    though the file's own fit: what the standby would deploy, which YuniKorn would refuse or never honour."""
+    tree, written = queue_tree(config), queue_tree(config, scale=1.0)
+    standby = f"over-committed on this standby (dr.capacityScale {config.capacity_scale:g}, each share rounded up to whole vCPUs and GiB): "
+
+    def in_file(problem: QueueProblem) -> Any:
+        """The problem's value as the file states it (the reason gives the standby's figures)."""
+        if problem.key in ("teams", "orgs"):
+            queues = written.teams if problem.key == "teams" else written.orgs
+            return {q.name: q.guaranteed.share() for q in queues if q.name in problem.value}
+        org = written.orgs[int(problem.key.split(".")[1])]
+        return (org.guaranteed or org.max).share()
+
+    return [
+        QueueProblem(p.key, in_file(p), standby + p.reason.removeprefix("over-committed: ") + "; raise dr.capacityScale")
+        for p in _org_overcommit(tree) + _overcommit(tree)
+    ]
 
 
 def _reference_problems(config: StackConfig) -> list[QueueProblem]:
@@ -300,6 +320,13 @@ def _size_problems(config: StackConfig) -> list[QueueProblem]:
                 )
             )
         problems += _limit_problems(config.teams[team.index], team, key)
+    return problems + _org_overcommit(tree) + _overcommit(tree)
+
+
+def _org_overcommit(tree: QueueTree) -> list[QueueProblem]:
+    """An organisation's teams may be guaranteed no more than it is (or, without a guarantee, than its max):
+    YuniKorn refuses a queues.yaml whose children promise more than their parent."""
+    problems = []
     for org in tree.orgs:
         promised = [t for t in org.teams if t.guaranteed]
         within = org.guaranteed or org.max
@@ -313,7 +340,6 @@ def _size_problems(config: StackConfig) -> list[QueueProblem]:
                     f"organisation {org.name}'s {what} ({_over(org.teams_guaranteed, within)})",
                 )
             )
-    problems += _overcommit(tree)
     return problems
 
 
@@ -333,7 +359,7 @@ def _standby_limit_problems(config: StackConfig) -> list[QueueProblem]:
             which: (
                 f"by default what its pools and organisation hold at {scale}"
                 if queue.max_is_default
-                else f"max.{which} {getattr(team.max, which)} x {scale}, rounded down"
+                else f"max.{which} {getattr(team.max, which)} x {scale}, rounded up"
             )
             for which in ("cpu", "memory")
         }

@@ -58,8 +58,8 @@ def _standby_note(tree: QueueTree) -> str:
     if tree.scale == 1.0:
         return ""
     return (
-        f" DR standby: pools and queues at dr.capacityScale {tree.scale:g} of this stack file's (pools rounded up, "
-        "queues down); failover (capacityScale 1) deploys the file's own."
+        f" DR standby: pools and queues at dr.capacityScale {tree.scale:g} of this stack file's, rounded up to whole "
+        "vCPUs and GiB; failover (capacityScale 1) deploys the file's own."
     )
 
 
