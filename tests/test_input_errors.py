@@ -100,10 +100,12 @@ def test_a_small_max_gets_limits_that_fit_it_not_a_refusal():
     ]
 
 
-def test_limits_follow_the_max_a_team_gets_by_default_from_its_pools():
-    """No max written: the team's max is what its pools hold, and the LimitRange defaults shrink to it."""
+def test_limits_follow_the_largest_node_a_team_gets_by_default_from_its_pools():
+    """No max written: the team's max is what its pools hold, and its containers are as large as the largest
+    node those pools can launch holds: c6a.4xlarge (16 vCPUs, 32 GiB; the executor limits keep out the
+    64 GiB 4xlarges) leaves 27181Mi for a pod after the system reserve and the DaemonSets."""
     pools = {
-        "driver": {"limits": {"cpu": 8, "memory": "16Gi"}, "instanceCpus": [4, 8]},
+        "driver": {"limits": {"cpu": 16, "memory": "32Gi"}, "instanceCpus": [4, 8]},
         "executor": {"limits": {"cpu": 16, "memory": "48Gi"}},
     }
     config = _load(
@@ -112,14 +114,14 @@ def test_limits_follow_the_max_a_team_gets_by_default_from_its_pools():
             "spark-on-eks:teams": json.dumps([_team("small", pools=["driver", "executor"])]),
         }
     )
-    assert queue_tree(config).team("small").max == Amount(24, 64 * 1024)
-    assert _limits(config, "small")[0]["max"] == {"cpu": "24", "memory": "64Gi"}
+    assert queue_tree(config).team("small").max == Amount(32, 80 * 1024)
+    assert _limits(config, "small")[0]["max"] == {"cpu": "16", "memory": "27181Mi"}
     assert _problems(
         {
             "spark-on-eks:karpenter": json.dumps({"pools": pools}),
             "spark-on-eks:teams": json.dumps([_team("small", pools=["driver", "executor"], limits={"maxMemory": "128Gi"})]),
         }
-    ) == ['stacks/Pulumi.s.yaml: spark-on-eks:teams[0].limits.maxMemory: "128Gi": is larger than the team\'s max memory 64Gi']
+    ) == ['stacks/Pulumi.s.yaml: spark-on-eks:teams[0].limits.maxMemory: "128Gi": is larger than the team\'s max memory 80Gi']
 
 
 def test_limits_the_user_wrote_are_kept_and_checked_against_the_max():

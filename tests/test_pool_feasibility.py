@@ -60,11 +60,61 @@ def test_a_driver_pool_too_small_for_the_largest_driver_names_every_team_it_stra
     assert "(the smallest is m6a.4xlarge: 16 vCPUs, 64 GiB)" in problems[0]
 
 
-def test_a_team_whose_container_limits_are_all_defaults_is_not_held_to_them():
-    """Defaulted limits follow the team's max, the whole capacity of its pools, not one node: only limits
-    the user wrote are checked (the defaults are a follow-up: shrink them to what one node holds)."""
-    config = load_stack_config("s", _raw({"executor": {"limits": {"cpu": 16, "memory": "128Gi"}}}, [{"name": "analytics"}]), {PASSWORD_KEY})
-    assert config.karpenter.pools.executor.limits.cpu == 16
+def _job(config, cores: int, memory: str):
+    spec = JobSpec.model_validate(
+        {
+            "name": "largest",
+            "stack": "s",
+            "team": "analytics",
+            "mainApplicationFile": "s3a://b/app.jar",
+            "mainClass": "App",
+            "image": "repo@sha256:" + "0" * 64,
+            "fit": "off",
+            "executor": {"instances": 1, "cores": cores, "memory": memory},
+        }
+    )
+    return render_job(spec, label="job.yaml", config=config, account_id="111122223333")
+
+
+def test_default_container_limits_are_what_the_largest_node_the_team_can_launch_holds():
+    """Defaults used to follow the team's max (its pools' whole capacity): `job` took a 32-core executor the
+    16 vCPU / 128 GiB executor pool never launches a node for. Now the team's containers default to the
+    largest node its pools can launch, r6a.4xlarge (16 vCPUs, 118112Mi for a pod), and the check holds it."""
+    from components.spark.teams import limit_range
+    from sparkeks.jobs.render import JobError
+    from sparkeks.teams.queues import queue_tree
+
+    team = {"name": "analytics", "pools": ["driver", "executor"]}
+    config = load_stack_config("s", _raw({"executor": {"limits": {"cpu": 16, "memory": "128Gi"}}}, [team]), {PASSWORD_KEY})
+    room = Node.of("r6a.4xlarge")
+    assert (room.vcpus, room.pod_memory_mib) == (16, 118112)
+    [container] = limit_range(config.teams[0], queue_tree(config).team("analytics"))["spec"]["limits"]
+    assert container["max"] == {"cpu": "16", "memory": "118112Mi"}
+    with pytest.raises(JobError) as err:
+        _job(config, 32, "64g")
+    assert err.value.problems == [
+        "job.yaml: executor.cores: 32: more than team analytics allows per container (limits.maxCpu 16: not set in "
+        "stacks/Pulumi.s.yaml, so the vCPUs of r6a.4xlarge, the largest node its pools can launch)"
+    ]
+    with pytest.raises(JobError) as err:
+        _job(config, 16, "112g")
+    assert err.value.problems == [
+        "job.yaml: executor.memory: \"112g\": with overhead 134.5 GiB, more than team analytics allows per container "
+        "(limits.maxMemory 118112Mi: not set in stacks/Pulumi.s.yaml, so what r6a.4xlarge, the largest node its pools can "
+        "launch, leaves for one pod)"
+    ]
+    assert _job(config, 16, "90g").placement.shape.pod_memory_mib <= room.pod_memory_mib
+
+
+def test_a_team_with_default_limits_is_held_to_every_pool_it_uses():
+    """The LimitRange is the namespace's, for drivers and executors alike: a team whose executors may be
+    r6a.8xlarge-sized may ask a 16-core driver, which a driver pool capped at 8 vCPUs never launches."""
+    problems = _problems(_raw({"driver": {"limits": {"cpu": 8, "memory": "64Gi"}}}, [{"name": "analytics"}]))
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        'stacks/Pulumi.s.yaml: spark-on-eks:karpenter.pools.driver.limits: {"cpu": 8, "memory": "64Gi"}: a driver of 16 cores and 56.1 GiB '
+        "(with overhead), the largest team analytics may ask and `sparkeks job` accepts, fits only nodes these limits never launch"
+    )
 
 
 def test_a_pool_no_team_uses_is_not_held_to_any_team():
@@ -83,6 +133,29 @@ def test_a_dr_stack_is_checked_at_its_scaled_limits():
     )
     assert [p.split(": ", 3)[1] for p in problems] == ["spark-on-eks:karpenter.pools.executor.limits"]
     assert "fits only nodes these limits x dr.capacityScale 0.1 never launch" in problems[0]
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_shipped_stacks_limit_ranges_carry_the_largest_nodes_room(stack, request):
+    """A team that writes no container limits gets the room of r6a.8xlarge-sized nodes (32 vCPUs, 239354Mi
+    for a pod), no longer 256Gi that no node holds; prod's analytics keeps the 32 / 256Gi it writes. Every
+    LimitRange validates strictly against the pinned API schema."""
+    from sparkeks.plan.runner import load_stack, run_plan
+    from sparkeks.plan.strict import strict_check
+    from sparkeks.plan.writer import is_manifest, manifest_of
+    from sparkeks.versions import DEFAULT_KUBERNETES_VERSION
+    from tests.conftest import PROJECT_ROOT
+
+    assert (Node.of("r6a.8xlarge").vcpus, Node.of("r6a.8xlarge").pod_memory_mib) == (32, 239354)
+    plan = run_plan(stack, PROJECT_ROOT)
+    ranges = {m["metadata"]["namespace"]: m for r in plan.resources if is_manifest(r) for m in [manifest_of(r)] if m["kind"] == "LimitRange"}
+    written = {t.name for t in load_stack(stack).teams if "max_memory" in t.limits.model_fields_set}
+    assert {ns: r["spec"]["limits"][0]["max"] for ns, r in ranges.items()} == {
+        ns: ({"cpu": "32", "memory": "256Gi"} if ns in written else {"cpu": "32", "memory": "239354Mi"}) for ns in ranges
+    }
+    assert written == ({"analytics"} if stack == "prod" else set())
+    strict = strict_check(DEFAULT_KUBERNETES_VERSION)
+    assert [p for r in ranges.values() for p in strict.problems(r)] == []
 
 
 def test_every_shape_job_accepts_on_a_feasible_stack_fits_a_launchable_node():

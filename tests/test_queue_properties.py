@@ -200,7 +200,7 @@ def test_a_stack_is_refused_exactly_when_a_queue_rule_is_broken(drawn):
         assert (hard["requests.cpu"], hard["requests.memory"], hard["limits.memory"]) == (str(queue.max.cpu), queue.max.memory, queue.max.memory)
         [container] = limit_range(team, queue)["spec"]["limits"]
         assert int(container["max"]["cpu"]) <= queue.max.cpu
-        assert int(container["max"]["memory"].removesuffix("Gi")) * 1024 <= queue.max.memory_mib
+        assert memory_mib(container["max"]["memory"]) <= queue.max.memory_mib
         assert leaves[team.name]["resources"]["max"] == {"vcore": str(queue.max.cpu), "memory": queue.max.memory}
         if queue.guaranteed:
             assert leaves[team.name]["resources"]["guaranteed"] == {"vcore": str(queue.guaranteed.cpu), "memory": queue.guaranteed.memory}
