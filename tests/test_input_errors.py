@@ -126,7 +126,8 @@ def test_limits_follow_the_largest_node_a_team_gets_by_default_from_its_pools():
 
 def test_limits_the_user_wrote_are_kept_and_checked_against_the_max():
     config = _load({"spark-on-eks:teams": json.dumps([_team("etl", max={"cpu": 64, "memory": "256Gi"}, limits={"maxCpu": 16})])})
-    assert _limits(config, "etl")[0]["max"] == {"cpu": "16", "memory": "256Gi"}
+    # maxMemory is not written: what the largest node of its pools (r6a.8xlarge) leaves for a pod, below its max.
+    assert _limits(config, "etl")[0]["max"] == {"cpu": "16", "memory": "239354Mi"}
     assert _problems({"spark-on-eks:teams": json.dumps([_team("etl", max={"cpu": 8, "memory": "32Gi"}, limits={"maxCpu": 16})])}) == [
         "stacks/Pulumi.s.yaml: spark-on-eks:teams[0].limits.maxCpu: 16: is larger than the team's max cpu 8"
     ]
@@ -137,6 +138,17 @@ def test_a_default_request_above_a_written_maximum_names_where_the_maximum_came_
     assert _problems({"spark-on-eks:teams": json.dumps([team])}) == [
         'stacks/Pulumi.s.yaml: spark-on-eks:teams[0].limits.defaultCpu: "4": is larger than limits.maxCpu 2: not set in this file, '
         "so the team's max cpu"
+    ]
+
+
+def test_a_written_default_request_above_the_largest_nodes_vcpus_is_refused_even_under_a_written_max():
+    """maxCpu unset defaults to the largest node the team's pools launch (4 vCPUs on a 4-vCPU driver pool),
+    below its written max: a default request of 8 would make a LimitRange the API server refuses."""
+    pools = {"driver": {"limits": {"cpu": 64, "memory": "256Gi"}, "instanceCpus": [4]}}
+    team = _team("etl", pools=["driver"], max={"cpu": 64, "memory": "256Gi"}, limits={"defaultCpu": "8"})
+    assert _problems({"spark-on-eks:karpenter": json.dumps({"pools": pools}), "spark-on-eks:teams": json.dumps([team])}) == [
+        'stacks/Pulumi.s.yaml: spark-on-eks:teams[0].limits.defaultCpu: "8": is larger than limits.maxCpu 4: not set in this '
+        "file, so the vCPUs of m6a.xlarge, the largest node its pools can launch"
     ]
 
 

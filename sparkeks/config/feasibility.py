@@ -4,9 +4,10 @@ Karpenter launches no node that would take a NodePool past its limits. A pool ca
 instance type never starts a node; a pool capped below its larger types never starts those, so any pod
 only they can hold stays Pending for good. `sparkeks job` sizes a job against the instance types a pool
 allows (and the team's LimitRange), not against the pool's limits: the largest executor or driver a team
-may ask and `job` accepts must therefore fit a node the limits let Karpenter launch. Teams whose container
-limits are both defaults are not held to them: the defaults follow the team's max (the whole capacity of
-its pools), not what one node holds.
+may ask and `job` accepts must therefore fit a node the limits let Karpenter launch. A team's container
+limits default to what the largest node its pools can launch holds (sparkeks.teams.queues), so a team that
+writes none fits the pool that node is in; the LimitRange is the namespace's, so the team's other pools
+must launch nodes as large for the shapes their own instance types admit.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sparkeks.config.teams import POOL_KEYS
 if TYPE_CHECKING:
     from sparkeks.config.karpenter import PoolLimits
     from sparkeks.config.model import StackConfig
+    from sparkeks.nodes import InstanceType
     from sparkeks.spark.sizing import Node
 
 # Karpenter counts a node's memory without the hypervisor's share (its vmMemoryOverheadPercent, 7.5%).
@@ -41,7 +43,7 @@ def effective_limits(limits: PoolLimits, scale: float = 1.0) -> tuple[int, int]:
     return pool_limits(limits.cpu, memory_mib(limits.memory), scale)
 
 
-def launchable(node: Node, cpu_limit: float, memory_limit_mib: float) -> bool:
+def launchable(node: Node | InstanceType, cpu_limit: float, memory_limit_mib: float) -> bool:
     """Whether one node of this type alone stays within a pool's limits."""
     return node.vcpus <= cpu_limit and node.memory_mib * (1 - VM_MEMORY_OVERHEAD) <= memory_limit_mib
 
@@ -77,10 +79,6 @@ def stranded_shapes(config: StackConfig, key: str) -> Stranded | None:
     for team in users:
         queue = tree.team(team.name)
         limits = team_limits(team, queue)
-        if {"maxCpu", "maxMemory"} <= limits.defaulted:
-            # Defaults follow the team's max (its pools' whole capacity, not one node's): held to nothing
-            # here until they shrink to what one node holds; a limit the user wrote is checked.
-            continue
         team_cores, team_memory = min(limits.max_cpu, SPEC_MAX_CORES), int(memory_mib(limits.max_memory))
         if limits.max_cpu > queue.max.cpu or team_memory > queue.max.memory_mib:
             continue  # a limit above the team's own max: the queue checks report that one

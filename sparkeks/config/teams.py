@@ -75,17 +75,30 @@ class ContainerLimits(ConfigModel):
         json_schema_extra={"documented_default": "`\"2Gi\"`, or `maxMemory` when smaller"},
         description="Memory request and limit of a container that states none.",
     )
-    max_cpu: int = Field(
-        32,
+    max_cpu: int | None = Field(
+        None,
         gt=0,
-        json_schema_extra={"documented_default": "`32`, or the team's max cpu when smaller"},
+        json_schema_extra={"documented_default": "the vCPUs of the largest node the team's pools can launch, or the team's max cpu when smaller"},
         description="Largest CPU a single container may use.",
     )
-    max_memory: MemoryQuantity = Field(
-        "256Gi",
-        json_schema_extra={"documented_default": "`\"256Gi\"`, or the team's max memory when smaller"},
+    max_memory: MemoryQuantity | None = Field(
+        None,
+        json_schema_extra={
+            "documented_default": "what the largest node the team's pools can launch leaves for one pod, or the team's max memory when smaller"
+        },
         description="Largest memory a single container may use.",
     )
+
+
+@dataclass(frozen=True)
+class NodeRoom:
+    """The largest pod one node holds: the biggest node a team's pools can launch within their limits, and
+    what it leaves for a pod after the system reserve and the DaemonSets (sparkeks.spark.sizing.Node)."""
+
+    instance_type: str
+    cpu: int
+    """The node's vCPUs: a Spark pod of that many cores fits it (its CPU request is sized to what is left)."""
+    memory_mib: int
 
 
 @dataclass(frozen=True)
@@ -168,20 +181,31 @@ class TeamConfig(ConfigModel):
             raise problem("must include driver: every Spark application needs a driver")
         return values
 
-    def container_limits(self, max_cpu: int, max_memory: str) -> EffectiveLimits:
-        """The LimitRange as applied under the team's resolved max (`max_cpu`, `max_memory`): what the
-        user wrote, and defaults shrunk to fit that ceiling (`sparkeks.teams.queues.team_limits`)."""
+    def container_limits(self, max_cpu: int, max_memory: str, room: NodeRoom | None = None) -> EffectiveLimits:
+        """The LimitRange as applied under the team's resolved max (`max_cpu`, `max_memory`): what the user
+        wrote, and defaults that are what the largest node its pools can launch holds (`room`; without one,
+        the team's max), never more than that max (`sparkeks.teams.queues.team_limits`)."""
         written = {ContainerLimits.model_fields[n].alias or n for n in self.limits.model_fields_set}
         limits = self.limits
         sources = {}
-        container_cpu = limits.max_cpu
-        if "maxCpu" not in written:
-            container_cpu = min(limits.max_cpu, max_cpu)
-            sources["maxCpu"] = "the team's max cpu" if container_cpu < limits.max_cpu else "the default"
-        container_memory = limits.max_memory
-        if "maxMemory" not in written:
-            container_memory = min(limits.max_memory, max_memory, key=memory_mib)
-            sources["maxMemory"] = "the team's max memory" if container_memory != limits.max_memory else "the default"
+        if "maxCpu" in written:
+            container_cpu = limits.max_cpu
+        elif room is not None and room.cpu < max_cpu:
+            container_cpu = room.cpu
+            sources["maxCpu"] = f"the vCPUs of {room.instance_type}, the largest node its pools can launch"
+        else:
+            container_cpu = max_cpu
+            sources["maxCpu"] = "the team's max cpu"
+        if "maxMemory" in written:
+            container_memory = limits.max_memory
+        elif room is not None and room.memory_mib < memory_mib(max_memory):
+            from sparkeks.spark.sizing import kubernetes_memory
+
+            container_memory = kubernetes_memory(room.memory_mib)
+            sources["maxMemory"] = f"what {room.instance_type}, the largest node its pools can launch, leaves for one pod"
+        else:
+            container_memory = max_memory
+            sources["maxMemory"] = "the team's max memory"
         default_memory = limits.default_memory
         if "defaultMemory" not in written:
             default_memory = min(limits.default_memory, container_memory, key=memory_mib)
@@ -192,10 +216,10 @@ class TeamConfig(ConfigModel):
             sources["defaultCpu"] = "maxCpu" if default_cpu != limits.default_cpu else "the default"
         return EffectiveLimits(default_cpu, default_memory, container_cpu, container_memory, frozenset(sources), sources)
 
-    def limit_problems(self, max_cpu: int, max_memory: str) -> list[tuple[str, object, str]]:
+    def limit_problems(self, max_cpu: int, max_memory: str, room: NodeRoom | None = None) -> list[tuple[str, object, str]]:
         """(key, value, reason) of each container limit the team's max cannot hold. Only what the user
         wrote can be wrong: defaults shrink to fit the max."""
-        effective = self.container_limits(max_cpu, max_memory)
+        effective = self.container_limits(max_cpu, max_memory, room)
         limits = self.limits
         found: list[tuple[str, object, str]] = []
         if "maxCpu" not in effective.defaulted and limits.max_cpu > max_cpu:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sparkeks.config.model import StackConfig
-    from sparkeks.config.teams import EffectiveLimits, TeamConfig
+    from sparkeks.config.teams import EffectiveLimits, NodeRoom, TeamConfig
 
 POOLS = ("driver", "executor", "executorNvme")
 
@@ -69,6 +69,9 @@ class TeamQueue:
     guaranteed: Amount | None
     max: Amount
     max_is_default: bool
+    room: NodeRoom | None = None
+    """The largest pod a node of its pools holds (within their limits): its containers' default ceiling.
+    None when no pool of the team launches any node (a stack the feasibility checks refuse)."""
 
     @property
     def path(self) -> str:
@@ -133,6 +136,40 @@ def _pool_capacity(config: StackConfig, scale: float) -> dict[str, Amount]:
     return {key: Amount(*effective_limits(config.karpenter.pools.pool(key).limits, scale)) for key in POOLS}
 
 
+def _biggest(nodes: list[Any]) -> Any:
+    """The biggest node (most memory, then vCPUs, then room for pods; by name among equals)."""
+    return min(nodes, key=lambda n: (-n.memory_mib, -n.vcpus, -n.pod_memory_mib, n.instance_type))
+
+
+def _largest_nodes(config: StackConfig, scale: float) -> dict[str, Any]:
+    """Per pool, the biggest node Karpenter may launch within its limits at `scale` (none: no entry).
+    Only the biggest instance size's types are sized for pods (Node.of reads the DaemonSets each time)."""
+    from sparkeks import nodes
+    from sparkeks.config.feasibility import effective_limits, launchable
+    from sparkeks.spark.sizing import Node
+
+    largest = {}
+    for key in POOLS:
+        pool = config.karpenter.pools.pool(key)
+        cpu_limit, memory_limit = effective_limits(pool.limits, scale)
+        types = [it for it in map(nodes.instance_type, pool.instance_types()) if launchable(it, cpu_limit, memory_limit)]
+        if types:
+            size = max((it.memory_mib, it.vcpus) for it in types)
+            tied = [t for t in types if (t.memory_mib, t.vcpus) == size]
+            largest[key] = _biggest([Node.of(t.name, observability=config.observability.enabled) for t in tied])
+    return largest
+
+
+def _room(largest: dict[str, Any], pools: list[str]) -> NodeRoom | None:
+    from sparkeks.config.teams import NodeRoom
+
+    candidates = [largest[p] for p in POOLS if p in pools and p in largest]
+    if not candidates:
+        return None
+    node = _biggest(candidates)
+    return NodeRoom(node.instance_type, node.vcpus, node.pod_memory_mib)
+
+
 def _scaled(share: Any, scale: float) -> Amount | None:
     from sparkeks.standby import queue_share
 
@@ -149,6 +186,7 @@ def queue_tree(config: StackConfig, *, scale: float | None = None) -> QueueTree:
     pools = _pool_capacity(config, scale)
     whole = total(list(pools.values()))
     org_max = {o.name: _scaled(o.max, scale) or whole for o in config.orgs}
+    largest = _largest_nodes(config, scale)
     teams = []
     for index, team in enumerate(config.teams):
         explicit = _scaled(team.max, scale)
@@ -164,6 +202,7 @@ def queue_tree(config: StackConfig, *, scale: float | None = None) -> QueueTree:
                 guaranteed=_scaled(team.guaranteed, scale),
                 max=explicit or reachable,
                 max_is_default=explicit is None,
+                room=_room(largest, team.pools),
             )
         )
     orgs = tuple(
@@ -344,8 +383,9 @@ def _org_overcommit(tree: QueueTree) -> list[QueueProblem]:
 
 
 def team_limits(team: TeamConfig, queue: TeamQueue) -> EffectiveLimits:
-    """The team's LimitRange as applied: its defaults shrink to fit the team's max, its ceiling."""
-    return team.container_limits(queue.max.cpu, queue.max.memory)
+    """The team's LimitRange as applied: what it writes, else what the largest node its pools can launch
+    holds, never more than the team's max. `job`, the feasibility checks and the LimitRange all read this."""
+    return team.container_limits(queue.max.cpu, queue.max.memory, queue.room)
 
 
 def _standby_limit_problems(config: StackConfig) -> list[QueueProblem]:
@@ -364,7 +404,7 @@ def _standby_limit_problems(config: StackConfig) -> list[QueueProblem]:
             for which in ("cpu", "memory")
         }
         allowed = {"limits.maxCpu": ("cpu", str(queue.max.cpu)), "limits.maxMemory": ("memory", queue.max.memory)}
-        for where, value, reason in team.limit_problems(queue.max.cpu, queue.max.memory):
+        for where, value, reason in team.limit_problems(queue.max.cpu, queue.max.memory, queue.room):
             if where in allowed:
                 which, most = allowed[where]
                 reason = (
@@ -378,10 +418,13 @@ def _standby_limit_problems(config: StackConfig) -> list[QueueProblem]:
 
 
 def _limit_problems(team: TeamConfig, queue: TeamQueue, key: str) -> list[QueueProblem]:
-    """Container limits against a defaulted max (a written one is checked by TeamConfig itself)."""
-    if not queue.max_is_default:
-        return []
-    return [QueueProblem(f"{key}.{where}", value, reason) for where, value, reason in team.limit_problems(queue.max.cpu, queue.max.memory)]
+    """Container limits against a defaulted max, and written defaults against maxima that default to a
+    node's room (a written max and the limits within it are checked by TeamConfig itself)."""
+    return [
+        QueueProblem(f"{key}.{where}", value, reason)
+        for where, value, reason in team.limit_problems(queue.max.cpu, queue.max.memory, queue.room)
+        if queue.max_is_default or where in ("limits.defaultCpu", "limits.defaultMemory")
+    ]
 
 
 def _overcommit(tree: QueueTree) -> list[QueueProblem]:
