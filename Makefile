@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STACK  ?= dev
 PLAN_ARGS ?=
 
-.PHONY: help doctor venv tools system-tools spark-lines pyspark plan test fuzz bench bench-up bench-packing reference clean versions celeborn-chart
+.PHONY: help doctor venv tools system-tools spark-lines pyspark plan test lint fuzz bench bench-up bench-packing reference clean versions celeborn-chart
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ plan: venv ## offline plan of STACK (default dev): no AWS account, no Pulumi CLI
 
 test: venv tools pyspark ## run the test suite (needs ../shared/schemas or SPARK_EKS_SCHEMAS)
 	$(PY) -m pytest
+
+lint: venv ## the linter the tests run (ruff, rules in pyproject.toml); `make lint FIX=1` applies its safe fixes
+	$(PY) -m ruff check $(if $(FIX),--fix) .
 
 fuzz: venv ## the input property tests with many random examples (failures replay from .hypothesis/)
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/test_input_properties.py tests/test_queue_properties.py --hypothesis-show-statistics

@@ -8,16 +8,16 @@ from components.cluster.component import Cluster, ClusterArgs, SystemNodeGroupAr
 from components.dr.component import DisasterRecovery, DisasterRecoveryArgs
 from components.history_server.component import HistoryServer, HistoryServerArgs, history_login, secret_value
 from components.karpenter.component import Karpenter, KarpenterArgs
+from components.network.component import Network, NetworkArgs
 from components.observability.component import Observability, ObservabilityArgs
 from components.registry.component import ImageRegistry, ImageRegistryArgs
 from components.registry.private import images_through_cache
-from components.network.component import Network, NetworkArgs
 from components.spark.component import SparkPlatform, SparkPlatformArgs
 from components.storage.component import SparkStorage, SparkStorageArgs
 from components.tagging import platform_tags
+from sparkeks import deployed
 from sparkeks.config.loader import ConfigError, load_stack_config, runtime_config, unavailable_zone_problems
 from sparkeks.config.model import POOL_KEYS
-from sparkeks import deployed
 from sparkeks.gc_policy import tune_for_program
 from sparkeks.images import registry_host
 from sparkeks.netpol import ClusterNetwork

@@ -106,7 +106,7 @@ class Row:
         """Median of each round's plan / floor (paired: both ran back to back)."""
         return statistics.median(p.wall / f.wall for p, f in zip(self.plans, self.floors))
 
-    def per_added_resource(self, base: "Row", floor: bool = False) -> list[float]:
+    def per_added_resource(self, base: Row, floor: bool = False) -> list[float]:
         """(this row - base row) / resources added, in ms, for each pair. For the plan, the adjacent pairs (the
         base plan run right before this row's, several pairs per round for small rows); for the floor, the
         rounds."""
@@ -114,7 +114,7 @@ class Row:
         added = self.resources - base.resources
         return [1000 * (mine.wall - theirs.wall) / added for theirs, mine in pairs]
 
-    def ms_per_added_resource(self, base: "Row", floor: bool = False) -> float:
+    def ms_per_added_resource(self, base: Row, floor: bool = False) -> float:
         """The median of `per_added_resource`."""
         return statistics.median(self.per_added_resource(base, floor))
 

@@ -8,7 +8,8 @@ cannot start deploying without one.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sparkeks.config.model import StackConfig

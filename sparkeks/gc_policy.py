@@ -32,9 +32,8 @@ from __future__ import annotations
 import atexit
 import gc
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
-
 
 # program_gc blocks running in this process: while one runs, its caller owns the collector's settings.
 _scoped_runs = 0

@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Callable, NoReturn
+from collections.abc import Callable
+from typing import NoReturn
 
 
 def run_command(command: Callable[[], int]) -> NoReturn:

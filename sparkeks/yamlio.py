@@ -8,7 +8,8 @@ loaders that report positions their own way.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import yaml
 

@@ -10,6 +10,7 @@ import os
 import shutil
 
 import pytest
+
 from sparkeks.doctor import APT_PACKAGES
 
 

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from sparkeks.versions import NEWEST_SPARK, OLDEST_SPARK, SPARK_RUNTIMES
 from tests.conftest import PROJECT_ROOT
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from components.observability.alerting import alertmanager_config
 from sparkeks.plan.writer import HELM_RELEASE
-
 from tests.real_tools import require
 
 UNIT_TESTS = Path(__file__).parent / "alerts" / "platform-alerts.test.yml"

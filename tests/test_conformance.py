@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 import copy
 
+import pytest
 import yaml
 
 from components.helm import merge_values

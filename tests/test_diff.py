@@ -15,8 +15,6 @@ from sparkeks.plan.writer import write_plan
 from tests.conftest import PROJECT_ROOT, stack_config, with_overrides, written_plan
 
 
-
-
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
     return written_plan(tmp_path_factory.mktemp("base"), "base", stack_config("prod"))

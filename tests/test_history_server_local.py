@@ -22,6 +22,7 @@ import pytest
 
 from components.history_server.manifests import server_properties
 from sparkeks import doctor, versions
+from sparkeks.spark.defaults import platform_spark_conf, sizing_spark_conf
 from tests.conftest import PROJECT_ROOT
 from tests.local_servers import logged_port
 
@@ -33,7 +34,7 @@ def _pyspark_version() -> str:
     for info in PYSPARK_DIR.glob("pyspark-*.dist-info"):
         return info.name.removeprefix("pyspark-").removesuffix(".dist-info")
     pytest.fail(f"no PySpark in {PYSPARK_DIR}: run `make pyspark` (the local History Server check cannot be skipped)")
-from sparkeks.spark.defaults import platform_spark_conf, sizing_spark_conf
+
 
 BUCKET = "platform-bucket"
 TEAM = "analytics"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from components.spark.teams import limit_range
-from sparkeks.teams.queues import Amount, queue_tree
 from sparkeks.config.loader import ConfigError, load_stack_config
+from sparkeks.teams.queues import Amount, queue_tree
 from tests.conftest import PROJECT_ROOT, make_project
 
 PASSWORD_KEY = "spark-on-eks:grafanaAdminPassword"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sparkeks.netpol import Address, Allowance, ClusterNetwork, Pod, dns, namespace_policies, may_connect, pods, rule, tcp
+from sparkeks.netpol import Address, Allowance, ClusterNetwork, Pod, dns, may_connect, namespace_policies, pods, rule, tcp
 
 NET = ClusterNetwork("10.20.0.0/16", ("10.20.0.0/18", "10.20.64.0/18"), "172.20.0.0/16")
 

@@ -12,8 +12,8 @@ from components.observability.values import fluent_bit_values
 from sparkeks import daemonsets, nodes, versions
 from sparkeks.config.model import ExecutorPoolConfig
 from sparkeks.instances import FAMILIES, SIZE_VCPUS
-from tests.conftest import schemas_dir
 from sparkeks.spark import sizing
+from tests.conftest import schemas_dir
 
 # Read from aws/karpenter-provider-aws website/content/en/v1.14/reference/instance-types.md (commit in the
 # data file): the 4xlarge of every family, (cpu, memory, pods) as the page lists them.

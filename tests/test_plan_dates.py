@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sparkeks.cli import main
@@ -36,7 +36,7 @@ def _plan(project: Path, out: Path) -> None:
 def test_the_same_stack_planned_on_two_days_writes_the_same_bytes(tmp_path, monkeypatch):
     project = _extended_134(tmp_path)
     for day in DAYS:
-        noon = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc).timestamp()
+        noon = datetime(day.year, day.month, day.day, 12, tzinfo=UTC).timestamp()
         # date.today() and datetime.today() take the time from time.time().
         monkeypatch.setattr(time, "time", lambda noon=noon: noon)
         monkeypatch.setattr(time, "time_ns", lambda noon=noon: int(noon * 1e9))

@@ -10,14 +10,14 @@ import re
 
 import pytest
 import yaml
-from sparkeks.plan.runner import SECRET_PLACEHOLDER
-from sparkeks.plan.writer import inventory_of
-from tests.conftest import PROJECT_ROOT
 
 from sparkeks import cli
+from sparkeks.plan.runner import SECRET_PLACEHOLDER
+from sparkeks.plan.writer import inventory_of
 from sparkeks.policy import rules
 from sparkeks.policy.offline import check_inventory, report, resources_of
 from sparkeks.policy.rules import RULES, UNKNOWN, Resource, evaluate
+from tests.conftest import PROJECT_ROOT
 
 ALLOW = {"Effect": "Allow", "Resource": "*"}
 

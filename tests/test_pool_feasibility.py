@@ -161,8 +161,8 @@ def test_the_shipped_stacks_limit_ranges_carry_the_largest_nodes_room(stack, req
 def test_every_shape_job_accepts_on_a_feasible_stack_fits_a_launchable_node():
     """What the check promises, through `job` itself: on a stack that validates, the largest executor the
     team may ask renders, and some node of the pool within its limits holds it."""
-    from sparkeks.config.feasibility import launchable
     from sparkeks.config.base import memory_mib
+    from sparkeks.config.feasibility import launchable
 
     team = {**ANALYTICS, "limits": {"maxCpu": 16, "maxMemory": "100Gi"}}
     config = load_stack_config("s", _raw({"executor": {"limits": {"cpu": 16, "memory": "128Gi"}}}, [team]), {PASSWORD_KEY})

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sparkeks.cost import prices, pricelist, refresh
+from sparkeks.cost import pricelist, prices, refresh
 from sparkeks.cost.check import check_lines
 from sparkeks.cost.dr import comparison_lines, emr_monthly
 from sparkeks.cost.estimate import estimate

@@ -95,8 +95,8 @@ def chart_image_problems(chart: str, values: dict[str, Any]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def private(tmp_path_factory):
-    from tests.conftest import PlanView, make_project, stack_config, with_overrides
     from sparkeks.plan.runner import run_plan
+    from tests.conftest import PlanView, make_project, stack_config, with_overrides
 
     config = with_overrides(stack_config("prod"), network=PRIVATE_NETWORK, spark={"batchScheduler": "yunikorn", "shuffle": {"service": "celeborn"}})
     project = make_project(tmp_path_factory.mktemp("private"), {"prod": config})

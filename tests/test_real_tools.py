@@ -4,8 +4,8 @@ skips (with the install line) on a developer machine."""
 from __future__ import annotations
 
 import pytest
-from sparkeks.versions import OLDEST_SPARK, SPARK_RUNTIMES
 
+from sparkeks.versions import OLDEST_SPARK, SPARK_RUNTIMES
 from tests import spark_lines
 from tests.real_tools import require
 

@@ -19,13 +19,13 @@ import time
 from pathlib import Path
 
 import pytest
+
 from components.observability.dashboards import dashboard_files
 from components.observability.metrics import SPARK_DRIVER, SPARK_EXECUTORS
 from sparkeks.jobs.render import render_job
 from sparkeks.jobs.spec import JobSpec
 from sparkeks.plan.runner import load_stack
 from sparkeks.versions import SPARK_RUNTIMES
-
 from tests.local_prometheus import DriverPod, LocalPrometheus, scrape_configs
 from tests.real_tools import require
 from tests.spark_lines import job_env, local_conf, oldest_and_newest

@@ -16,7 +16,14 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from components.history_server.manifests import APP_NAME, LOGIN_CPU_MILLIS, LOGIN_MEMORY_MIB, PORT, SPARK_LOOPBACK_PORT, server_name
+from components.history_server.manifests import (
+    APP_NAME,
+    LOGIN_CPU_MILLIS,
+    LOGIN_MEMORY_MIB,
+    PORT,
+    SPARK_LOOPBACK_PORT,
+    server_name,
+)
 from components.registry.mirror import cache_registry
 from sparkeks import versions
 

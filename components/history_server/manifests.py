@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sparkeks.config.teams import team_group
 from sparkeks.placement import on_platform_nodes, zone_spread
 from sparkeks.quantities import cpu_millis
 from sparkeks.spark.layout import event_log_prefix, s3a
 from sparkeks.spark.sizing import kubernetes_memory, parse_memory_mib
-from sparkeks.config.teams import team_group
 from sparkeks.versions import SparkRuntime
 
 NAMESPACE = "spark-history"

@@ -10,8 +10,8 @@ import pulumi_kubernetes as k8s
 
 from components.iam import managed_policy_arn, pod_identity_trust_policy, service_trust_policy, to_json
 from components.karpenter import iam
-from components.karpenter.nodes import DEFAULT_NODE_CLASS, NVME_NODE_CLASS, ec2_node_class, node_pools
 from components.karpenter.network import network_policies as karpenter_network_policies
+from components.karpenter.nodes import DEFAULT_NODE_CLASS, NVME_NODE_CLASS, ec2_node_class, node_pools
 from components.karpenter.values import controller_values
 from components.kube import kubernetes_object
 from sparkeks import versions

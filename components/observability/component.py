@@ -16,8 +16,8 @@ from components.observability import values as v
 from components.observability.alerting import alertmanager_config
 from components.observability.dashboards import dashboard_config_maps
 from components.observability.iam import loki_bucket_policy
-from components.observability.network import network_policies as monitoring_network_policies
 from components.observability.monitors import spark_pod_monitors
+from components.observability.network import network_policies as monitoring_network_policies
 from components.observability.opencost import RELEASE as OPENCOST_RELEASE
 from components.observability.opencost import opencost_values
 from components.observability.rules import platform_rules

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 from components.observability.values import LOKI_GATEWAY_PORT
 from components.observability.values import NAMESPACE as MONITORING_NAMESPACE
-from sparkeks.spark import celeborn
 from sparkeks.netpol import Allowance, ClusterNetwork, dns, namespace_policies, pod_identity, pods, rule, tcp
+from sparkeks.spark import celeborn
 
 NAME = "app.kubernetes.io/name"
 PROMETHEUS = {NAME: "prometheus"}

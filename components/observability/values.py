@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from components.helm import base_values, merge_values
-from sparkeks.config.model import LokiConfig, PrometheusConfig
 from components.observability.tenancy import loki_data_sources, team_retag_filter, tenant_routes
+from sparkeks.config.model import LokiConfig, PrometheusConfig
 from sparkeks.placement import DO_NOT_DISRUPT, zone_spread
 
 NAMESPACE = "monitoring"

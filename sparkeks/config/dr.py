@@ -50,7 +50,7 @@ class DisasterRecoveryConfig(ConfigModel):
         return _no_duplicates(values)
 
     @model_validator(mode="after")
-    def _copies_fit(self) -> "DisasterRecoveryConfig":
+    def _copies_fit(self) -> DisasterRecoveryConfig:
         for value in self.replicate_buckets:
             if len(value) + 1 + len(self.copy_suffix) > 63:
                 raise problem(f"its copy {value}-{self.copy_suffix} would be longer than an S3 name may be (63)", key="replicateBuckets", value=value)
