@@ -166,19 +166,7 @@ def test_every_shape_job_accepts_on_a_feasible_stack_fits_a_launchable_node():
 
     team = {**ANALYTICS, "limits": {"maxCpu": 16, "maxMemory": "100Gi"}}
     config = load_stack_config("s", _raw({"executor": {"limits": {"cpu": 16, "memory": "128Gi"}}}, [team]), {PASSWORD_KEY})
-    spec = JobSpec.model_validate(
-        {
-            "name": "largest",
-            "stack": "s",
-            "team": "analytics",
-            "mainApplicationFile": "s3a://b/app.jar",
-            "mainClass": "App",
-            "image": "repo@sha256:" + "0" * 64,
-            "fit": "off",
-            "executor": {"instances": 1, "cores": 16, "memory": "80g"},
-        }
-    )
-    job = render_job(spec, label="job.yaml", config=config, account_id="111122223333")
+    job = _job(config, 16, "80g")
     pod_mib = job.placement.shape.pod_memory_mib
     pool = config.karpenter.pools.executor
     holders = [
