@@ -18,11 +18,12 @@ bench/bench_plan.py shows time and memory with both settings.
 `pulumi up` runs the program in a process of its own (the language host's exec shim), which ends with a
 normal interpreter exit once the run is over, and CPython's exit runs one last full collection whatever
 `gc.disable()` says: 1.5 s of walking the run's objects at 100 teams, for a process about to be freed
-anyway, and the language host's Run call waits for the process to end before it returns to the engine. Objects frozen by `gc.freeze()` are outside every
-collection, that one included, so the program freezes everything as the process starts to exit. The exit
-still runs every atexit callback (logging's flush among them) and flushes the standard streams, and the
-shim has already awaited every RPC and closed its event loop; all the freeze drops is finding the run's
-dead reference cycles one last time. bench/bench_up.py shows the whole process's time with both settings.
+anyway, and the language host's Run call waits for the process to end before it returns to the engine.
+Objects frozen by `gc.freeze()` are outside every collection, that one included, so the program freezes
+everything as the process starts to exit. The exit still runs every atexit callback (logging's flush
+among them) and flushes the standard streams, and the shim has already awaited every RPC and closed its
+event loop; all the freeze drops is finding the run's dead reference cycles one last time.
+bench/bench_up.py shows the whole process's time with both settings.
 
 `SPARK_EKS_GC=default` keeps CPython's own settings (the benchmark's "GC defaults" column).
 """

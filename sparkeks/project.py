@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkeks.deployed import CHARTS, DATA
+from sparkeks.deployed import CHARTS, DATA, deployment_files, program_files
 
 if TYPE_CHECKING:
     from sparkeks.config.model import StackConfig
@@ -139,8 +139,6 @@ def project_file(relative: str) -> Path:
 def check_program_files(config: StackConfig) -> None:
     """Refuse a project without a file this stack's components read (and, when deploying, a file its
     providers read), one line per file, before anything is registered."""
-    from sparkeks.deployed import deployment_files, program_files
-
     root = current_project()
     problems = [line for relative in program_files(config) if (line := _missing(root, relative))]
     if not _offline:
